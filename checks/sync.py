@@ -14,9 +14,7 @@ FEATURE = Feature(
     phase=Phase.DEPLOY,
     default=True,
     requirements=(
-        apigateway(
-            "GET", "/apis/{api_id}", "apigatewayv2.GetApi", "reads the API to compare it"
-        ),
+        apigateway("GET", "/apis/{api_id}", "apigatewayv2.GetApi", "reads the API to compare it"),
         apigateway(
             "PATCH",
             "/apis/{api_id}",

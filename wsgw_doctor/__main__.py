@@ -1,0 +1,5 @@
+"""``python -m wsgw_doctor`` runs the command line."""
+
+from wsgw_doctor.cli import main
+
+main()

@@ -1,0 +1,217 @@
+"""Check a set of features against policies and turn the decisions into findings.
+
+This is the one place where the catalog meets the engine: every requirement is rendered
+for the user's ids, given the request context AWS would evaluate, and decided.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from wsgw_doctor import __version__
+from wsgw_doctor.catalog import (
+    RUNTIME_ID_FIELDS,
+    Feature,
+    Ids,
+    RenderedRequirement,
+    context_map,
+    render,
+)
+from wsgw_doctor.engine import Decision, Match, PolicySet, Request, evaluate
+from wsgw_doctor.results import Finding, Kind, Report, Result, Severity, Status
+
+logger = logging.getLogger(__name__)
+
+#: Services whose requests are signed in us-east-1 whatever region the API is in.
+GLOBAL_SERVICES = frozenset({"iam", "route53", "sts"})
+
+SOURCE_POLICY_FILES = "policy-files"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who the policies belong to, as far as the doctor knows."""
+
+    kind: str
+    arn: str | None = None
+    policies: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "arn": self.arn, "policies": list(self.policies)}
+
+
+def known_context(rendered: RenderedRequirement, ids: Ids, principal: Principal) -> Request:
+    """The request AWS would evaluate for a requirement, with every key the doctor knows."""
+    service = rendered.requirement.service
+    region = "us-east-1" if service in GLOBAL_SERVICES else ids.region
+    context: dict[str, tuple[str, ...]] = {
+        "aws:requestedregion": (region,),
+        "aws:securetransport": ("true",),
+        "aws:principalaccount": (ids.account,),
+    }
+    if principal.arn:
+        context["aws:principalarn"] = (principal.arn,)
+    context.update(context_map(rendered.context))
+    return Request(rendered.requirement.action, rendered.resource, context)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one way of deciding said about one request, and which way that was."""
+
+    decision: Decision | None
+    source: str
+    error: str | None = None
+
+
+class Decider(Protocol):
+    """A way of deciding requests: local policy evaluation, or AWS's policy simulator."""
+
+    def decide(self, requests: Sequence[Request]) -> list[Verdict]: ...
+
+
+@dataclass(frozen=True)
+class LocalDecider:
+    """Decides with the doctor's own engine, from policies it has read."""
+
+    policies: PolicySet
+    source: str = SOURCE_POLICY_FILES
+
+    def decide(self, requests: Sequence[Request]) -> list[Verdict]:
+        return [self._one(request) for request in requests]
+
+    def _one(self, request: Request) -> Verdict:
+        try:
+            decision = evaluate(request, self.policies)
+        except Exception as error:  # a defect in one evaluation must not hide the others
+            logger.error("could not evaluate %s on %s: %r", request.action, request.resource, error)
+            return Verdict(None, self.source, f"{type(error).__name__}: {error}")
+        logger.debug("%s on %s: %s", request.action, request.resource, decision.decision)
+        return Verdict(decision, self.source)
+
+
+def check(
+    features: Iterable[Feature],
+    ids: Ids,
+    decider: Decider,
+    principal: Principal,
+    fail_on: Severity | None = Severity.HIGH,
+    notes: tuple[str, ...] = (),
+) -> Report:
+    """Decide every requirement of ``features`` and collect the findings."""
+    chosen = tuple(features)
+    rendered = [render(f, r, ids) for f in chosen for r in f.requirements]
+    requests = [known_context(item, ids, principal) for item in rendered]
+    verdicts = decider.decide(requests)
+    results = tuple(
+        _result(item, verdict) for item, verdict in zip(rendered, verdicts, strict=True)
+    )
+    return Report(
+        version=__version__,
+        principal=principal.as_dict(),
+        region=ids.region,
+        account=ids.account,
+        features=tuple(f.name for f in chosen),
+        results=results,
+        findings=findings_for(results, ids),
+        fail_on=fail_on,
+        notes=notes,
+    )
+
+
+def _result(rendered: RenderedRequirement, verdict: Verdict) -> Result:
+    requirement, decision = rendered.requirement, verdict.decision
+    return Result(
+        feature=rendered.feature.name,
+        phase=rendered.feature.phase.value,
+        action=requirement.action,
+        resource=rendered.resource,
+        operation=requirement.operation,
+        reason=requirement.reason,
+        origin=requirement.origin.value,
+        decision=decision.decision if decision else "implicitDeny",
+        matched=decision.matched if decision else (),
+        missing_context=decision.missing_context if decision else (),
+        denied_by=decision.denied_by if decision else None,
+        representative=rendered.representative,
+        source=verdict.source,
+        error=verdict.error,
+    )
+
+
+def findings_for(results: Iterable[Result], ids: Ids) -> tuple[Finding, ...]:
+    """One finding per requirement that is not plainly allowed."""
+    found = []
+    for result in results:
+        kind = _KIND_OF.get(result.status)
+        if kind is None:
+            continue
+        found.append(
+            Finding(
+                id=finding_id(kind, result),
+                kind=kind,
+                severity=kind.severity,
+                feature=result.feature,
+                action=result.action,
+                resource=result.resource,
+                message=_message(result, ids),
+            )
+        )
+    return tuple(found)
+
+
+_KIND_OF: Mapping[Status, Kind] = {
+    Status.MISSING: Kind.MISSING,
+    Status.DENIED: Kind.MISSING,
+    Status.UNDETERMINED: Kind.UNDETERMINED,
+    Status.ERROR: Kind.ERROR,
+}
+
+
+def finding_id(kind: Kind, result: Result) -> str:
+    """Stable across runs: the kind, the feature and the AWS operation, never a number."""
+    operation = result.operation.rsplit(".", 1)[-1]
+    return f"{kind.prefix}.{result.feature}.{operation}"
+
+
+def _message(result: Result, ids: Ids) -> str:
+    what = f"{result.operation} needs {result.action} on {result.resource}"
+    if result.status is Status.ERROR:
+        return f"{what}, but it could not be evaluated: {result.error}"
+    if result.status is Status.UNDETERMINED:
+        keys = ", ".join(result.missing_context)
+        return f"{what}; the decision depends on condition keys the doctor does not know: {keys}"
+    return f"{what}; {denial(result)}. Fix: {fix_statement(result, ids)}"
+
+
+def denial(result: Result) -> str:
+    """Who said no, in words."""
+    if result.decision == "explicitDeny":
+        return "denied by " + ", ".join(statement_label(m) for m in result.matched)
+    level = result.denied_by or "identity"
+    if level == "identity":
+        return "no statement allows it"
+    if level == "boundary":
+        return "the permissions boundary does not allow it"
+    if level.startswith("scp:"):
+        return f"the service control policy {level[4:]} does not allow it"
+    return "the session policy does not allow it"
+
+
+def statement_label(match: Match) -> str:
+    """``FILE#Sid``, or ``FILE#Statement[N]`` for a statement without a Sid."""
+    if match.sid:
+        return f"{match.source}#{match.sid}"
+    return f"{match.source}#Statement[{match.index}]"
+
+
+def fix_statement(result: Result, ids: Ids) -> str:
+    """The smallest statement that would grant the requirement, as IAM JSON."""
+    resource = result.resource
+    for name in (*RUNTIME_ID_FIELDS, *result.representative):
+        text, _ = ids.value(name)
+        resource = resource.replace(text, "*")
+    return f'{{"Effect": "Allow", "Action": "{result.action}", "Resource": "{resource}"}}'

@@ -1,0 +1,246 @@
+"""The ``wsgw-doctor`` command line: parse options, call a plain function, format, exit.
+
+Only this module chooses exit codes. Imports of anything heavy happen inside the commands,
+so that ``--help`` and the offline check start fast and never load boto3.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from collections.abc import Callable
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from wsgw_doctor import __version__
+from wsgw_doctor.errors import DoctorError, InputError
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_NOT_EVALUATED = 3
+
+app = typer.Typer(
+    name="wsgw-doctor",
+    help="Check the IAM permissions django-aws-api-gateway-websockets needs, feature by feature.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+logger = logging.getLogger("wsgw_doctor")
+
+
+class Format(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class PhaseOption(str, Enum):
+    DEPLOY = "deploy"
+    RUNTIME = "runtime"
+
+
+class FailOn(str, Enum):
+    """The lowest severity, or the kind standing for its severity, that fails a run."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+    MISSING = "missing"
+    UNDETERMINED = "undetermined"
+    NEVER = "never"
+
+
+def _env(name: str) -> str:
+    return f"WSGW_DOCTOR_{name}"
+
+
+FileList = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--policy",
+        help="An identity policy file (JSON); repeat for several.",
+        envvar=_env("POLICY"),
+        dir_okay=False,
+    ),
+]
+
+
+@app.command()
+def check(
+    policy: FileList = None,
+    documented: Annotated[
+        bool, typer.Option(help="Check the library's documented example policy.")
+    ] = False,
+    boundary: Annotated[
+        Path | None, typer.Option(help="A permissions boundary file.", dir_okay=False)
+    ] = None,
+    scp: Annotated[
+        list[Path] | None,
+        typer.Option(help="A service control policy file; repeat for each level.", dir_okay=False),
+    ] = None,
+    session_policy: Annotated[
+        Path | None, typer.Option(help="A session policy file.", dir_okay=False)
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="The API's region.", envvar=[_env("REGION"), "AWS_REGION", "AWS_DEFAULT_REGION"]
+        ),
+    ] = None,
+    account: Annotated[
+        str | None, typer.Option(help="The 12-digit account id.", envvar=_env("ACCOUNT"))
+    ] = None,
+    api_id: Annotated[str | None, typer.Option(help="The API id.", envvar=_env("API_ID"))] = None,
+    stage: Annotated[str | None, typer.Option(help="The stage name.", envvar=_env("STAGE"))] = None,
+    domain: Annotated[
+        str | None, typer.Option(help="The custom domain name.", envvar=_env("DOMAIN"))
+    ] = None,
+    certificate_arn: Annotated[
+        str | None,
+        typer.Option(help="The ACM certificate ARN.", envvar=_env("CERTIFICATE_ARN")),
+    ] = None,
+    hosted_zone_id: Annotated[
+        str | None,
+        typer.Option(help="The Route 53 hosted zone id.", envvar=_env("HOSTED_ZONE_ID")),
+    ] = None,
+    cloudwatch_role: Annotated[
+        str | None,
+        typer.Option(help="The CloudWatch role name or ARN.", envvar=_env("CLOUDWATCH_ROLE")),
+    ] = None,
+    log_group: Annotated[
+        str | None, typer.Option(help="The access log group.", envvar=_env("LOG_GROUP"))
+    ] = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A feature to check (repeatable); 'all' for every one. Default: the five "
+            "features the library runs itself.",
+            envvar=_env("FEATURE"),
+        ),
+    ] = None,
+    phase: Annotated[
+        PhaseOption | None, typer.Option(help="Only deploy or runtime features.")
+    ] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="Output format.", envvar=_env("FORMAT"))
+    ] = Format.TABLE,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            help="The lowest severity or kind that fails the run.", envvar=_env("FAIL_ON")
+        ),
+    ] = FailOn.MISSING,
+    no_probe: Annotated[
+        bool, typer.Option("--no-probe", help="Make no dry-run calls (offline checks make none).")
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v for progress, -vv for debug.")
+    ] = 0,
+) -> None:
+    """Check policies against what each feature needs; exit 1 on findings at or above --fail-on."""
+    from wsgw_doctor.commands import CheckRequest, run_check
+    from wsgw_doctor.inputs import IdOptions
+    from wsgw_doctor.report import formatter, summary_line
+
+    _configure_logging(verbose)
+    request = CheckRequest(
+        policies=tuple(policy or ()),
+        documented=documented,
+        boundary=boundary,
+        scps=tuple(scp or ()),
+        session_policy=session_policy,
+        ids=IdOptions(
+            region=region,
+            account=account,
+            api_id=api_id,
+            stage=stage,
+            domain=domain,
+            hosted_zone_id=hosted_zone_id,
+            certificate_arn=certificate_arn,
+            cloudwatch_role=cloudwatch_role,
+            log_group=log_group,
+        ),
+        features=tuple(feature or ()),
+        phase=phase.value if phase else None,
+        fail_on=fail_on.value,
+    )
+    report = _guarded(lambda: run_check(request))
+    sys.stdout.write(formatter(output_format.value).format(report))
+    sys.stdout.flush()
+    typer.echo(summary_line(report), err=True)
+    if report.could_not_evaluate:
+        raise typer.Exit(EXIT_NOT_EVALUATED)
+    raise typer.Exit(EXIT_FINDINGS if report.failing else EXIT_OK)
+
+
+@app.command()
+def features(
+    output_format: Annotated[
+        str, typer.Option("--format", help="'table' or 'markdown' (for the README).")
+    ] = "table",
+) -> None:
+    """List the features and what each needs."""
+    from wsgw_doctor.catalog import all_features
+    from wsgw_doctor.features_table import features_markdown, features_table
+
+    if output_format not in ("table", "markdown"):
+        _fail(InputError(f"--format {output_format!r} is not valid", "use table or markdown"))
+    render = features_markdown if output_format == "markdown" else features_table
+    sys.stdout.write(render(all_features()))
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"wsgw-doctor {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """Check the IAM permissions django-aws-api-gateway-websockets needs, feature by feature."""
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """Run a command's work, turning the errors users can act on into a message and exit."""
+    try:
+        return call()
+    except DoctorError as error:
+        _fail(error)
+
+
+def _fail(error: DoctorError) -> NoReturn:
+    typer.echo(f"wsgw-doctor: error: {error.message}", err=True)
+    if error.hint:
+        typer.echo(f"hint: {error.hint}", err=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("wsgw-doctor: %(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    if verbose >= 2:
+        logging.getLogger("botocore").setLevel(logging.DEBUG)
+        logging.getLogger("botocore").addHandler(handler)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
