@@ -13,87 +13,93 @@ that could have changed the outcome is listed in ``Decision.missing_context``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from .model import Decision, Level, Match, Policy, PolicySet, Request, Statement
 
 Context = Mapping[str, tuple[str, ...]]
+Hit = tuple[Policy, Statement]
 
 
-@dataclass(slots=True)
 class _Level:
-    """What one level's statements made of the request."""
+    """What one level's statements made of the request (kept light: it is built per call)."""
 
-    kind: Level
-    label: str
-    denies: list[Match] = field(default_factory=list)
-    allows: list[Match] = field(default_factory=list)
-    sure_deny: bool = False
-    sure_allow: bool = False
-    deny_keys: list[str] = field(default_factory=list)
-    allow_keys: list[str] = field(default_factory=list)
+    __slots__ = ("allow_keys", "allows", "denies", "deny_keys", "kind", "label", "sure_allow")
+
+    def __init__(self, kind: Level, label: str) -> None:
+        self.kind: Level = kind
+        self.label = label
+        self.denies: list[tuple[Hit, bool]] = []
+        self.allows: list[tuple[Hit, bool]] = []
+        self.sure_allow = False
+        self.deny_keys: list[str] = []
+        self.allow_keys: list[str] = []
+
+    def matches(self, hits: list[tuple[Hit, bool]]) -> list[Match]:
+        return [
+            Match(policy.source, s.index, s.sid, s.effect, self.kind) for (policy, s), _ in hits
+        ]
 
 
 def evaluate(request: Request, policies: PolicySet) -> Decision:
     """Decide ``request`` against ``policies``, as AWS would for the same context."""
     action = request.action.lower()
-    service = action.partition(":")[0]
     resource, context = request.resource, request.context
-
-    def level(kind: Level, label: str, attached: Iterable[Policy]) -> _Level:
-        return _evaluate_level(_Level(kind, label), attached, service, action, resource, context)
-
-    levels = [level("identity", "identity", policies.identity)]
+    levels = [_level("identity", "identity", policies.identity, action, resource, context)]
     if policies.boundary is not None:
-        levels.append(level("boundary", "boundary", (policies.boundary,)))
+        boundary = (policies.boundary,)
+        levels.append(_level("boundary", "boundary", boundary, action, resource, context))
     for scp in policies.scps:
-        levels.append(level("scp", f"scp:{scp.source}", (scp,)))
+        levels.append(_level("scp", f"scp:{scp.source}", (scp,), action, resource, context))
     if policies.session is not None:
-        levels.append(level("session", "session", (policies.session,)))
+        session = (policies.session,)
+        levels.append(_level("session", "session", session, action, resource, context))
     return _decide(levels)
 
 
-def _evaluate_level(
-    outcome: _Level,
+def _level(
+    kind: Level,
+    label: str,
     attached: Iterable[Policy],
-    service: str,
     action: str,
     resource: str,
     context: Context,
 ) -> _Level:
+    outcome = _Level(kind, label)
     for policy in attached:
-        for statement in policy.candidates(service):
-            applies, unknown = statement.compiled.applies(action, resource, context)
-            if applies or unknown:
-                _record(outcome, policy, statement, applies, unknown)
+        for statement in policy.statements_for(action):
+            applies, unknown = statement.compiled.applies(resource, context)
+            if unknown:
+                _record_unsure(outcome, (policy, statement), applies, unknown)
+            elif not applies:
+                continue
+            elif statement.effect == "Deny":
+                outcome.denies.append(((policy, statement), True))
+            else:
+                outcome.allows.append(((policy, statement), True))
+                outcome.sure_allow = True
     return outcome
 
 
-def _record(
-    outcome: _Level, policy: Policy, statement: Statement, applies: bool, unknown: tuple[str, ...]
-) -> None:
-    deny = statement.effect == "Deny"
+def _record_unsure(outcome: _Level, hit: Hit, applies: bool, unknown: tuple[str, ...]) -> None:
+    """A statement whose outcome rests on unknown context: note it and its keys."""
+    deny = hit[1].effect == "Deny"
     if applies:
-        match = Match(policy.source, statement.index, statement.sid, statement.effect, outcome.kind)
-        (outcome.denies if deny else outcome.allows).append(match)
-        if not unknown:
-            if deny:
-                outcome.sure_deny = True
-            else:
-                outcome.sure_allow = True
+        (outcome.denies if deny else outcome.allows).append((hit, False))
     (outcome.deny_keys if deny else outcome.allow_keys).extend(unknown)
 
 
 def _decide(levels: list[_Level]) -> Decision:
     denying = [lvl for lvl in levels if lvl.denies]
     if denying:
-        matched = tuple(m for lvl in denying for m in lvl.denies)
-        sure = any(lvl.sure_deny for lvl in levels)
-        return Decision("explicitDeny", matched, () if sure else _missing(levels), denying[0].label)
-    refusing = [lvl for lvl in levels if not lvl.allows]
-    if not refusing:
-        return Decision("allowed", tuple(levels[0].allows), _missing(levels), None)
-    return Decision("implicitDeny", (), _missing(levels), refusing[0].label)
+        matched = tuple(m for lvl in denying for m in lvl.matches(lvl.denies))
+        sure = any(certain for lvl in denying for _, certain in lvl.denies)
+        missing = () if sure else _missing(levels)
+        return Decision("explicitDeny", matched, missing, denying[0].label)
+    for lvl in levels:
+        if not lvl.allows:
+            return Decision("implicitDeny", (), _missing(levels), lvl.label)
+    identity = levels[0]
+    return Decision("allowed", tuple(identity.matches(identity.allows)), _missing(levels), None)
 
 
 def _missing(levels: list[_Level]) -> tuple[str, ...]:

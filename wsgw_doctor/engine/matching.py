@@ -28,16 +28,11 @@ _ACTION = re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+")
 
 @dataclass(frozen=True, slots=True)
 class ActionMatcher:
-    """The Action (or NotAction) list; names are compared lower-cased, as IAM ignores case.
-
-    ``services`` holds the service prefixes the list can match, or ``None`` when a wildcard
-    in a prefix means it can match any service.
-    """
+    """The Action (or NotAction) list; names are compared lower-cased, as IAM ignores case."""
 
     everything: bool
     exact: frozenset[str]
     pattern: re.Pattern[str] | None
-    services: frozenset[str] | None
 
     def matches(self, action: str) -> bool:
         """Whether the lower-cased ``action`` is in the list."""
@@ -50,7 +45,6 @@ def compile_actions(actions: Sequence[str]) -> ActionMatcher:
     """Compile an Action list; raises ``InvalidElementError`` for a name IAM would not accept."""
     exact: set[str] = set()
     regexes: list[str] = []
-    services: set[str] | None = set()
     for i, action in enumerate(actions):
         if action != "*" and not _ACTION.fullmatch(action):
             raise InvalidElementError(
@@ -59,18 +53,11 @@ def compile_actions(actions: Sequence[str]) -> ActionMatcher:
                 path=(i,),
             )
         lowered = action.lower()
-        service = lowered.partition(":")[0] if action != "*" else "*"
-        if services is not None and ("*" in service or "?" in service):
-            services = None
-        elif services is not None:
-            services.add(service)
         if "*" in lowered or "?" in lowered:
             regexes.append(glob_regex([(TEXT, lowered)]))
         else:
             exact.add(lowered)
-    everything = "*" in actions
-    frozen = None if services is None or everything else frozenset(services)
-    return ActionMatcher(everything, frozenset(exact), alternation(regexes), frozen)
+    return ActionMatcher("*" in actions, frozenset(exact), alternation(regexes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,15 +147,26 @@ class CompiledStatement:
     not_resource: bool
     conditions: tuple[CompiledCondition, ...]
 
-    def applies(self, action: str, resource: str, context: Context) -> Outcome:
-        """Whether the statement applies to the lower-cased ``action`` on ``resource``.
+    def acts_on(self, action: str) -> bool:
+        """Whether the Action (or NotAction) element covers the lower-cased ``action``."""
+        return self.actions.matches(action) != self.not_action
+
+    def applies(self, resource: str, context: Context) -> Outcome:
+        """Whether the statement, already known to cover the action, applies to ``resource``.
 
         The keys returned are the unknown context keys that could change the answer; they
         are empty whenever a part that does not depend on them already rules it out.
         """
-        if self.actions.matches(action) == self.not_action:
-            return MISS
-        matched, unknown = self.resources.match(resource, context)
+        patterns = self.resources
+        regex = patterns.pattern
+        if (
+            patterns.everything
+            or resource in patterns.exact
+            or (regex is not None and regex.fullmatch(resource) is not None)
+        ):
+            matched, unknown = HIT
+        else:
+            matched, unknown = patterns.match(resource, context)
         if self.not_resource:
             if matched and not unknown:
                 return MISS

@@ -19,6 +19,8 @@ Effect = Literal["Allow", "Deny"]
 Level = Literal["identity", "boundary", "scp", "session"]
 Verdict = Literal["allowed", "implicitDeny", "explicitDeny"]
 
+_ACTION_CACHE = 4096
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -81,30 +83,23 @@ class Policy:
     source: str
     statements: tuple[Statement, ...]
     version: str | None = None
-    _by_service: Mapping[str, tuple[Statement, ...]] = field(init=False, repr=False, compare=False)
-    _any_service: tuple[Statement, ...] = field(init=False, repr=False, compare=False)
+    _by_action: dict[str, tuple[Statement, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
-    def __post_init__(self) -> None:
-        services: set[str] = set()
-        for statement in self.statements:
-            if not statement.not_action and statement.compiled.actions.services is not None:
-                services.update(statement.compiled.actions.services)
-        by_service = {s: tuple(self._could_match(s)) for s in services}
-        object.__setattr__(self, "_by_service", by_service)
-        object.__setattr__(self, "_any_service", tuple(self._could_match(None)))
+    def statements_for(self, action: str) -> tuple[Statement, ...]:
+        """The statements, in order, whose Action or NotAction covers the lower-cased action.
 
-    def _could_match(self, service: str | None) -> list[Statement]:
-        """Statements that might match an action of ``service`` (``None``: any other)."""
-        chosen = []
-        for statement in self.statements:
-            services = statement.compiled.actions.services
-            if statement.not_action or services is None or service in services:
-                chosen.append(statement)
-        return chosen
-
-    def candidates(self, service: str) -> tuple[Statement, ...]:
-        """The statements, in order, that can match an action of the lower-cased service."""
-        return self._by_service.get(service, self._any_service)
+        Which statements cover an action does not depend on the request context, so the
+        answer is kept: a doctor run asks about the same few actions over and over.
+        """
+        found = self._by_action.get(action)
+        if found is None:
+            if len(self._by_action) >= _ACTION_CACHE:
+                self._by_action.clear()
+            found = tuple(s for s in self.statements if s.compiled.acts_on(action))
+            self._by_action[action] = found
+        return found
 
 
 @dataclass(frozen=True)
