@@ -129,16 +129,20 @@ def parse_operator(name: str) -> Operator:
                 f"unknown condition qualifier '{qualifier}' in '{name}'",
                 hint=f"the qualifiers are {FOR_ALL}: and {FOR_ANY}:",
             )
-    if_exists = base.endswith(_IF_EXISTS) and base != "Null" + _IF_EXISTS
+
+    if_exists = base.endswith(_IF_EXISTS)
     core = base[: -len(_IF_EXISTS)] if if_exists else base
     spec = _OPERATORS.get(core)
-    if spec is None:
+    if spec is None or (if_exists and core == "Null"):
         raise InvalidElementError(f"unknown condition operator '{name}'", hint=_suggest(base))
+
     family, comparison, negated = spec
     return Operator(name, qualifier, family, comparison, negated, if_exists)
 
 
 def _suggest(base: str) -> str:
+    if base == "Null" + _IF_EXISTS:
+        return "Null already tests whether the key exists; use Null"
     close = difflib.get_close_matches(base, OPERATOR_NAMES, n=1)
     if close:
         return f"did you mean {close[0]}?"
@@ -232,6 +236,13 @@ def _validate(op: Operator, texts: Sequence[str]) -> None:
 
 
 def _problem(family: str, text: str) -> tuple[str, str] | None:
+    problem = _problem_of_value(family, text)
+    if problem is not None and "${" in text and family not in _VARIABLE_FAMILIES:
+        return "is not a literal value", "policy variables work only in string, ARN and Bool values"
+    return problem
+
+
+def _problem_of_value(family: str, text: str) -> tuple[str, str] | None:
     if family == "numeric" and _number(text) is None:
         return "is not a number", 'write the number as digits, for example "10"'
     if family == "date" and _date(text) is None:

@@ -67,5 +67,6 @@ def render_path(path: tuple[str | int, ...]) -> str:
         if isinstance(step, int):
             text += f"[{step}]"
         else:
-            text += f".{step}" if text else step
+            name = step or '""'
+            text += f".{name}" if text else name
     return text

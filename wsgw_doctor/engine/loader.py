@@ -44,6 +44,10 @@ class _DuplicateKeyError(Exception):
     """Raised while decoding when an object repeats a key."""
 
 
+class _ConstantError(Exception):
+    """Raised while decoding at ``NaN`` or ``Infinity``, which JSON does not have."""
+
+
 def load_policy_file(path: str | Path, label: str | None = None) -> Policy:
     """Read and parse the policy in ``path``; ``label`` names it in messages and results."""
     source = label if label is not None else str(path)
@@ -123,6 +127,10 @@ def _decode_json(text: str, source: str) -> object:
         ) from None
     except _DuplicateKeyError:
         raise _duplicate(text, source) from None
+    except _ConstantError as error:
+        raise PolicyError(
+            source, f"not valid JSON: {error} is not a JSON value", hint="write numbers as digits"
+        ) from None
     except RecursionError:
         raise PolicyError(source, "not valid JSON: nested too deeply") from None
     except ValueError as error:
@@ -137,7 +145,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
+    raise _ConstantError(name)
 
 
 def _duplicate(text: str, source: str) -> PolicyError:
@@ -189,7 +197,7 @@ def _version(doc: Mapping[str, object]) -> str | None:
     if isinstance(version, str) and version in VERSIONS:
         return version
     raise InvalidElementError(
-        f"Version {_show(version)} is not a policy language version",
+        f'Version must be "2012-10-17" or "2008-10-17", not {_show(version)}',
         hint='use "2012-10-17"',
         path=("Version",),
     )
@@ -351,6 +359,7 @@ def _scalar(value: object, path: tuple[str | int, ...]) -> str:
         return str(value)
     raise InvalidElementError(
         f"condition values must be strings, numbers or booleans, not {_kind(value)}",
+        hint='write a value as "text", a number or true/false, or a list of them',
         path=path,
     )
 
