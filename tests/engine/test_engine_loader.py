@@ -252,7 +252,7 @@ ERRORS: list[tuple[str, str, str, str | None]] = [
     (
         "condition-key-empty",
         cond({"StringEquals": {"": "x"}}),
-        'policy.json:10:11: Statement[0].Condition.StringEquals."": a condition key must be a '
+        "policy.json:10:11: Statement[0].Condition.StringEquals.'': a condition key must be a "
         "non-empty string",
         None,
     ),

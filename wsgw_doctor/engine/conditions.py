@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .errors import InvalidElementError
+from .errors import InvalidElementError, quote
 from .patterns import alternation, arn_regex, glob_regex
 from .variables import (
     Piece,
@@ -126,7 +126,7 @@ def parse_operator(name: str) -> Operator:
         qualifier, _, base = name.partition(":")
         if qualifier not in (FOR_ALL, FOR_ANY):
             raise InvalidElementError(
-                f"unknown condition qualifier '{qualifier}' in '{name}'",
+                f"unknown condition qualifier {quote(qualifier)} in {quote(name)}",
                 hint=f"the qualifiers are {FOR_ALL}: and {FOR_ANY}:",
             )
 
@@ -134,7 +134,7 @@ def parse_operator(name: str) -> Operator:
     core = base[: -len(_IF_EXISTS)] if if_exists else base
     spec = _OPERATORS.get(core)
     if spec is None or (if_exists and core == "Null"):
-        raise InvalidElementError(f"unknown condition operator '{name}'", hint=_suggest(base))
+        raise InvalidElementError(f"unknown condition operator {quote(name)}", hint=_suggest(base))
 
     family, comparison, negated = spec
     return Operator(name, qualifier, family, comparison, negated, if_exists)
@@ -220,7 +220,7 @@ def _null(
     for value in values:
         if value.lower() not in ("true", "false"):
             raise InvalidElementError(
-                f"Null takes true or false, not '{value}'",
+                f"Null takes true or false, not {quote(value)}",
                 hint='"true" means the key must be absent, "false" that it must be present',
             )
         expect.append(value.lower() == "true")
@@ -232,7 +232,9 @@ def _validate(op: Operator, texts: Sequence[str]) -> None:
     for text in texts:
         problem = _problem(op.family, text)
         if problem is not None:
-            raise InvalidElementError(f"{op.name} value '{text}' {problem[0]}", hint=problem[1])
+            raise InvalidElementError(
+                f"{op.name} value {quote(text)} {problem[0]}", hint=problem[1]
+            )
 
 
 def _problem(family: str, text: str) -> tuple[str, str] | None:

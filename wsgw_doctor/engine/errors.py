@@ -67,6 +67,13 @@ def render_path(path: tuple[str | int, ...]) -> str:
         if isinstance(step, int):
             text += f"[{step}]"
         else:
-            name = step or '""'
+            name = step if step.isprintable() and step else quote(step)
             text += f".{name}" if text else name
     return text
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a one-line message: escapes shown, long text cut short."""
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return repr(text)

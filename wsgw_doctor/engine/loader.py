@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .conditions import parse_operator
-from .errors import InvalidElementError, PolicyError, render_path
+from .errors import InvalidElementError, PolicyError, quote, render_path
 from .locate import first_duplicate, line_col, position
 from .model import Condition, Effect, Policy, Statement
 
@@ -156,7 +156,7 @@ def _duplicate(text: str, source: str) -> PolicyError:
     line, col = line_col(text, offset)
     return PolicyError(
         source,
-        f"'{key}' appears twice",
+        f"{quote(key)} appears twice",
         location=render_path(path),
         line=line,
         col=col,
@@ -375,7 +375,7 @@ def _known_keys(
         hint = (
             f"did you mean {close[0]}?" if close else f"the elements here are {', '.join(allowed)}"
         )
-        raise InvalidElementError(f"unknown element '{key}'", hint=hint, path=where)
+        raise InvalidElementError(f"unknown element {quote(str(key))}", hint=hint, path=where)
 
 
 def _kind(value: object) -> str:
@@ -395,6 +395,4 @@ def _kind(value: object) -> str:
 
 
 def _show(value: object) -> str:
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    return _kind(value)
+    return quote(value) if isinstance(value, str) else _kind(value)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .conditions import CompiledCondition
-from .errors import InvalidElementError
+from .errors import InvalidElementError, quote
 from .patterns import alternation, compiled, glob_regex, has_wildcard, resource_regex
 from .variables import TEXT, Template, has_variables, parse_template, plain_text, resolve
 
@@ -48,7 +48,7 @@ def compile_actions(actions: Sequence[str]) -> ActionMatcher:
     for i, action in enumerate(actions):
         if action != "*" and not _ACTION.fullmatch(action):
             raise InvalidElementError(
-                f"'{action}' is not an action",
+                f"{quote(action)} is not an action",
                 hint='write actions as "service:Action", for example "apigateway:POST"',
                 path=(i,),
             )
@@ -131,7 +131,7 @@ def _check_resource(resource: str, i: int) -> None:
     if resource == "*" or resource.startswith("arn:"):
         return
     raise InvalidElementError(
-        f"'{resource}' is not an ARN",
+        f"{quote(resource)} is not an ARN",
         hint='a resource is an ARN ("arn:aws:...") or "*"',
         path=(i,),
     )
