@@ -1,8 +1,8 @@
 """Reading policy files into ``Policy`` objects, with errors that point into the file.
 
-The checks are the ones IAM itself makes when a policy is saved, so that a file the doctor
-accepts is one AWS would accept too, and a mistake is reported where it was made rather
-than as a strange decision later on.
+The checks follow what IAM refuses when a policy is saved, so that a mistake is reported
+where it was made rather than as a strange decision later on. One is stricter than IAM: a
+key written twice in one object is an error, since JSON readers disagree on which counts.
 
 ``Principal`` and ``NotPrincipal`` are accepted and ignored. IAM refuses them in an
 identity policy, but people check statements copied from resource policies or templates,
@@ -114,7 +114,7 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def _decode_json(text: str, source: str) -> object:
-    """Decode JSON the way IAM reads it: no NaN, no repeated keys."""
+    """Decode strict JSON: no NaN or Infinity, and no key written twice in one object."""
     try:
         return json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
     except json.JSONDecodeError as error:
@@ -133,8 +133,8 @@ def _decode_json(text: str, source: str) -> object:
         ) from None
     except RecursionError:
         raise PolicyError(source, "not valid JSON: nested too deeply") from None
-    except ValueError as error:
-        raise PolicyError(source, f"not valid JSON: {error}") from None
+    except ValueError:
+        raise PolicyError(source, "not valid JSON: a number has too many digits") from None
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

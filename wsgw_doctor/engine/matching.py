@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from .conditions import CompiledCondition
 from .errors import InvalidElementError, quote
 from .patterns import alternation, compiled, glob_regex, has_wildcard, resource_regex
-from .variables import TEXT, Template, has_variables, parse_template, plain_text, resolve
+from .variables import (
+    TEXT,
+    Template,
+    has_variables,
+    parse_template,
+    plain_text,
+    resolve,
+    static_pieces,
+)
 
 Context = Mapping[str, tuple[str, ...]]
 Outcome = tuple[bool, tuple[str, ...]]
@@ -57,6 +65,7 @@ def compile_actions(actions: Sequence[str]) -> ActionMatcher:
             regexes.append(glob_regex([(TEXT, lowered)]))
         else:
             exact.add(lowered)
+
     return ActionMatcher("*" in actions, frozenset(exact), alternation(regexes))
 
 
@@ -101,6 +110,7 @@ def _match_dynamic(templates: Sequence[Template], resource: str, context: Contex
         if lenient is not None and _fits(resource_regex(lenient), resource):
             unknown.extend(keys)
         matched = matched or hit
+
     return matched, tuple(unknown)
 
 
@@ -116,13 +126,14 @@ def compile_resources(resources: Sequence[str], variables: bool) -> ResourceMatc
     for i, resource in enumerate(resources):
         _check_resource(resource, i)
         template = parse_template(resource, variables)
-        pieces = [p for p in template if isinstance(p, tuple)]
+        pieces = static_pieces(template)
         if has_variables(template):
             dynamic.append(template)
         elif has_wildcard(pieces):
             regexes.append(resource_regex(pieces))
         else:
             exact.add(plain_text(template))
+
     everything = "*" in resources
     return ResourceMatcher(everything, frozenset(exact), alternation(regexes), tuple(dynamic))
 

@@ -75,10 +75,6 @@ def has_variables(template: Template) -> bool:
     return any(isinstance(part, Variable) for part in template)
 
 
-def variable_keys(template: Template) -> tuple[str, ...]:
-    return tuple(part.key for part in template if isinstance(part, Variable))
-
-
 def plain_text(template: Template) -> str:
     """The text of a template without variables, escapes already applied."""
     return "".join(part[1] for part in template if not isinstance(part, Variable))
@@ -101,20 +97,21 @@ def resolve(template: Template, context: Mapping[str, tuple[str, ...]]) -> Resol
             actual.append(part)
             lenient.append(part)
             continue
+
         values = context.get(part.lookup)
+        fill = part.default if values is None or len(values) != 1 else values[0]
         if values is None:
             unknown.append(part.key)
             lenient.append(_ANY)
-            fill = part.default
+        elif fill is None:
+            return None, None, ()
         else:
-            fill = values[0] if len(values) == 1 else part.default
-            if fill is None:
-                return None, None, ()
             lenient.append((LITERAL, fill))
         if fill is None:
             complete = False
         else:
             actual.append((LITERAL, fill))
+
     resolved = tuple(actual) if complete else None
     return resolved, (tuple(lenient) if unknown else None), tuple(unknown)
 
