@@ -58,6 +58,16 @@ def _wildcards(text: str) -> list[Token]:
     return out
 
 
+def literal_prefix(pieces: Sequence[Piece]) -> str:
+    """The text every match must start with: everything before the first wildcard."""
+    prefix = ""
+    for token in tokens(pieces):
+        if isinstance(token, int):
+            break
+        prefix += token
+    return prefix
+
+
 def has_wildcard(pieces: Sequence[Piece]) -> bool:
     return any(isinstance(token, int) for token in tokens(pieces))
 
