@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from engine_support import decide, policy, statement
 
+from wsgw_doctor.engine import Policy
+
 USERS = "arn:aws:iam::123456789012:user"
 ALICE = {"aws:username": ("alice",)}
 
 
-def own_user(version: str | None = "2012-10-17") -> object:
+def own_user(version: str | None = "2012-10-17") -> Policy:
     return policy(statement(resource=f"{USERS}/${{aws:username}}"), version=version)
 
 
