@@ -8,7 +8,6 @@ reach a test.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ FAKE_CREDENTIALS = {
 @pytest.fixture(autouse=True)
 def _isolated_aws(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[None]:
+) -> None:
     for name in list(os.environ):
         if name.startswith(("AWS_", "WSGW_DOCTOR_")):
             monkeypatch.delenv(name, raising=False)
@@ -35,7 +34,6 @@ def _isolated_aws(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    yield
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import re
 from importlib import resources
 
 import pytest
-
 import wsgw_doctor.checks as checks_package
+
 from wsgw_doctor.catalog import (
     ID_FIELDS,
     RUNTIME_ID_FIELDS,
@@ -146,7 +146,8 @@ def test_templates_use_only_known_placeholders(feature: Feature, requirement: Re
     assert set(requirement.placeholders()) <= set(ID_FIELDS + RUNTIME_ID_FIELDS)
     assert requirement.fresh <= set(requirement.placeholders())
     assert isinstance(requirement.origin, Origin)
-    assert requirement.reason and requirement.operation.count(".") == 1
+    assert requirement.reason
+    assert requirement.operation.count(".") == 1
 
 
 def test_unknown_ids_are_rendered_as_representative_and_said_so() -> None:

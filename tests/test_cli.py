@@ -70,7 +70,8 @@ def test_exit_1_on_findings_with_the_table_on_stdout_and_summary_on_stderr() -> 
     assert "MISSING.routes.DeleteRoute [high]" in out
     assert "apigateway:DELETE" in out
     assert "wsgw-doctor:" not in out
-    assert err.count("\n") == 1 and "2 missing" in err
+    assert err.count("\n") == 1
+    assert "2 missing" in err
 
 
 def test_exit_2_on_bad_input() -> None:
@@ -139,7 +140,8 @@ def test_explicit_deny_names_the_statement(policy_file: WritePolicy) -> None:
     allow, guard = policy_file(ALLOW_ALL, "allow.json"), policy_file(deny, "guard.json")
     code, out, _ = run("check", "--policy", str(allow), "--policy", str(guard), *ACCOUNT)
     assert code == EXIT_FINDINGS
-    assert "denied by guard.json#NoDeletes" in out
+    assert f"denied by {guard}#NoDeletes" in out
+    assert f"Fix: narrow or remove the Deny in {guard}#NoDeletes" in out
 
 
 def test_boundary_limits_what_the_identity_policy_allows(policy_file: WritePolicy) -> None:
@@ -262,10 +264,23 @@ def test_valid_feature_names_are_listed_for_a_typo() -> None:
     assert "valid names: create-api, routes, sync, custom-domain, messaging, dns, " in err
 
 
-def test_region_and_account_are_required() -> None:
+def test_region_and_account_are_required(monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run("check", "--documented")
     assert code == EXIT_USAGE
+    assert "--account is required" in err
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    code, _, err = run("check", "--documented", "--account", "123456789012")
+    assert code == EXIT_USAGE
     assert "--region is required" in err
+
+
+def test_region_and_account_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    monkeypatch.setenv("WSGW_DOCTOR_ACCOUNT", "210987654321")
+    code, out, _ = run("check", "--documented", "--format", "json")
+    assert code == EXIT_FINDINGS
+    report = json.loads(out)
+    assert (report["region"], report["account"]) == ("eu-central-1", "210987654321")
 
 
 def test_no_policy_at_all_is_a_usage_error() -> None:

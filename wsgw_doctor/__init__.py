@@ -1,3 +1,3 @@
-"""wsgw-doctor: which IAM permissions django-aws-api-gateway-websockets needs, and which you have."""
+"""wsgw-doctor: the IAM permissions django-aws-api-gateway-websockets needs, and yours."""
 
 __version__ = "0.1.0"

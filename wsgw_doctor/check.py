@@ -184,7 +184,10 @@ def _message(result: Result, ids: Ids) -> str:
     if result.status is Status.UNDETERMINED:
         keys = ", ".join(result.missing_context)
         return f"{what}; the decision depends on condition keys the doctor does not know: {keys}"
-    return f"{what}; {denial(result)}. Fix: {fix_statement(result, ids)}"
+    if result.status is Status.DENIED:
+        labels = ", ".join(statement_label(m) for m in result.matched)
+        return f"{what}; {denial(result)}. Fix: narrow or remove the Deny in {labels}"
+    return f"{what}; {denial(result)}. Fix: add {fix_statement(result, ids)}"
 
 
 def denial(result: Result) -> str:

@@ -6,7 +6,7 @@ can fix, and return results; they never print or exit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wsgw_doctor.catalog import Feature, Phase, UnknownFeatureError, select
@@ -26,7 +26,7 @@ class CheckRequest:
     boundary: Path | None = None
     scps: tuple[Path, ...] = ()
     session_policy: Path | None = None
-    ids: IdOptions = IdOptions()
+    ids: IdOptions = field(default_factory=IdOptions)
     features: tuple[str, ...] = ()
     phase: str | None = None
     fail_on: str = "missing"
@@ -95,4 +95,4 @@ def _load(path: Path) -> Policy:
     try:
         return load_policy_file(path)
     except PolicyError as error:
-        raise InputError(str(error), error.hint) from None
+        raise InputError(str(error), error.hint or "") from None

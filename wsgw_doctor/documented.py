@@ -27,6 +27,8 @@ def documented_policy(region: str, account: str) -> Policy:
 
 
 def _load() -> dict[str, Any]:
-    raw = resources.files("wsgw_doctor").joinpath("data", SOURCE).read_text(encoding="utf-8")
+    raw = (
+        resources.files("wsgw_doctor").joinpath("data").joinpath(SOURCE).read_text(encoding="utf-8")
+    )
     data: dict[str, Any] = json.loads(raw)
     return data

@@ -16,9 +16,8 @@ def features_markdown(features: Iterable[Feature]) -> str:
     for feature in features:
         needs = "<br>".join(f"`{r.action}` `{r.resource}`" for r in _unique_needs(feature))
         default = "yes" if feature.default else "by name"
-        lines.append(
-            f"| `{feature.name}` | {feature.phase.value} | {default} | {feature.summary} | {needs} |"
-        )
+        cells = (f"`{feature.name}`", feature.phase.value, default, feature.summary, needs)
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

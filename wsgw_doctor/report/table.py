@@ -43,7 +43,7 @@ def _decision(result: Result) -> str:
         return denial(result)
     if status is Status.MISSING and result.denied_by not in (None, "identity"):
         return f"missing ({denial(result)})"
-    return status.value
+    return str(status.value)
 
 
 def _deciding(result: Result) -> str:
