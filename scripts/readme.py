@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-QUICKSTART = ["check", "--documented", "--region", "eu-west-1", "--account", "123456789012"]
+DOCUMENTED = ["check", "--documented", "--region", "eu-west-1", "--account", "123456789012"]
 
 
 def main() -> int:
@@ -46,7 +46,10 @@ def regenerate(readme: str) -> str:
     parts = {
         "features-table": features_markdown(all_features()),
         "help-check": _fenced(_run(["check", "--help"])),
-        "quickstart-output": _fenced(_run(QUICKSTART, stderr=True)),
+        "quickstart-output": _fenced(_run(["demo"], stderr=True)),
+        "documented-output": _fenced(_run(DOCUMENTED, stderr=True)),
+        "help-main": _fenced(_run(["--help"])),
+        "permissions": _fenced(_run(["permissions"])),
     }
     for name, text in parts.items():
         readme = _replace(readme, name, text)

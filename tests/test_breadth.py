@@ -146,7 +146,7 @@ def test_invoke_on_every_api_is_dangerous(documented: tuple[BreadthFinding, ...]
 
     assert finding.surplus_actions == ("execute-api:Invoke",)
     assert finding.resources == ("arn:aws:execute-api:eu-west-1:123456789012:*/*/*/*",)
-    assert finding.severity is Severity.CRITICAL
+    assert finding.severity is Severity.WARNING
 
 
 def test_apigateway_put_is_never_needed(documented: tuple[BreadthFinding, ...]) -> None:
@@ -250,7 +250,7 @@ def test_the_23_apis_sub_entries_are_redundant(documented: tuple[BreadthFinding,
     assert len(redundant.resources) == 23
     assert all(r.startswith("arn:aws:apigateway:*::/apis/*/") for r in redundant.resources)
     assert all(s.endswith("covered by `arn:aws:apigateway:*::/apis/*`.") for s in redundant.scope)
-    assert redundant.severity is Severity.LOW
+    assert redundant.severity is Severity.INFO
 
 
 def test_the_replacement_allows_everything_the_original_allowed(
@@ -511,9 +511,9 @@ def test_deny_statements_are_not_analysed() -> None:
 
 def test_kinds_have_prefixes_and_suggested_severities() -> None:
     assert {k.prefix: k.severity for k in BreadthKind} == {
-        "BROADER": Severity.LOW,
-        "DANGEROUS": Severity.CRITICAL,
-        "REDUNDANT": Severity.LOW,
+        "BROADER": Severity.INFO,
+        "DANGEROUS": Severity.WARNING,
+        "REDUNDANT": Severity.INFO,
     }
 
 

@@ -67,7 +67,7 @@ def test_exit_0_when_everything_is_allowed(policy_file: WritePolicy) -> None:
 def test_exit_1_on_findings_with_the_table_on_stdout_and_summary_on_stderr() -> None:
     code, out, err = run(*DOCUMENTED)
     assert code == EXIT_FINDINGS
-    assert "MISSING.routes.DeleteRoute [high]" in out
+    assert "MISSING.routes.DeleteRoute [error]" in out
     assert "apigateway:DELETE" in out
     assert "wsgw-doctor:" not in out
     assert err.count("\n") == 1
@@ -248,7 +248,9 @@ def test_fail_on_never_passes_whatever_is_found() -> None:
             "is not an ACM certificate ARN",
             id="certificate-not-acm",
         ),
-        pytest.param(["--fail-on", "sometimes"], "Invalid value for '--fail-on'", id="fail-on"),
+        pytest.param(
+            ["--fail-on", "sometimes"], "--fail-on 'sometimes' is not valid", id="fail-on"
+        ),
     ],
 )
 def test_bad_values_get_one_line_and_exit_2(arguments: list[str], message: str) -> None:
@@ -283,10 +285,16 @@ def test_region_and_account_come_from_the_environment(monkeypatch: pytest.Monkey
     assert (report["region"], report["account"]) == ("eu-central-1", "210987654321")
 
 
-def test_no_policy_at_all_is_a_usage_error() -> None:
-    code, _, err = run("check", *ACCOUNT)
+def test_principal_goes_with_a_live_check_only() -> None:
+    code, _, err = run(*DOCUMENTED, "--principal", "arn:aws:iam::123456789012:role/app")
     assert code == EXIT_USAGE
-    assert "no policy to check" in err
+    assert "--principal and --profile are for a live check" in err
+
+
+def test_a_boundary_file_needs_policy_files(policy_file: WritePolicy) -> None:
+    code, _, err = run("check", "--boundary", str(policy_file(ALLOW_ALL)), *ACCOUNT)
+    assert code == EXIT_USAGE
+    assert "--boundary, --scp and --session-policy go with --policy" in err
 
 
 @pytest.mark.parametrize(

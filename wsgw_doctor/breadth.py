@@ -40,7 +40,7 @@ from wsgw_doctor.engine import (
     parse_policy_document,
 )
 from wsgw_doctor.generate import VERSION, contains, is_known, least_resource, statement
-from wsgw_doctor.results import Severity
+from wsgw_doctor.results import Kind, Severity
 
 _PROBE_ACTION = "wsgw-doctor:Probe"
 _PROBE_NAME = "wsgw-doctor-probe"
@@ -76,7 +76,7 @@ class BreadthKind(str, Enum):
 
     @property
     def severity(self) -> Severity:
-        return Severity.CRITICAL if self is BreadthKind.DANGEROUS else Severity.LOW
+        return Kind(self.value).severity
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from wsgw_doctor.catalog import (
     render,
 )
 from wsgw_doctor.engine import Decision, Match, PolicySet, Request, evaluate
-from wsgw_doctor.results import Finding, Kind, Report, Result, Severity, Status
+from wsgw_doctor.results import DEFAULT_FAIL_ON, Finding, Kind, Report, Result, Status, Threshold
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def check(
     ids: Ids,
     decider: Decider,
     principal: Principal,
-    fail_on: Severity | None = Severity.HIGH,
+    fail_on: Threshold = DEFAULT_FAIL_ON,
     notes: tuple[str, ...] = (),
 ) -> Report:
     """Decide every requirement of ``features`` and collect the findings."""
@@ -205,7 +205,12 @@ def denial(result: Result) -> str:
 
 
 def statement_label(match: Match) -> str:
-    """``FILE#Sid``, or ``FILE#Statement[N]`` for a statement without a Sid."""
+    """``FILE#Sid``, or ``FILE#Statement[N]`` for a statement without a Sid.
+
+    The simulator gives no statement index; its source already says where the statement is.
+    """
+    if match.index < 0:
+        return match.source
     if match.sid:
         return f"{match.source}#{match.sid}"
     return f"{match.source}#Statement[{match.index}]"

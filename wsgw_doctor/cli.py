@@ -11,12 +11,15 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from wsgw_doctor import __version__
 from wsgw_doctor.errors import DoctorError, InputError
+
+if TYPE_CHECKING:
+    from wsgw_doctor.results import Report
 
 T = TypeVar("T")
 
@@ -48,18 +51,6 @@ class PhaseOption(str, Enum):
     RUNTIME = "runtime"
 
 
-class FailOn(str, Enum):
-    """The lowest severity, or the kind standing for its severity, that fails a run."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-    MISSING = "missing"
-    UNDETERMINED = "undetermined"
-    NEVER = "never"
-
-
 def _env(name: str) -> str:
     return f"WSGW_DOCTOR_{name}"
 
@@ -68,7 +59,8 @@ FileList = Annotated[
     list[Path] | None,
     typer.Option(
         "--policy",
-        help="An identity policy file (JSON); repeat for several.",
+        help="An identity policy file (JSON); repeat for several. Without any, the live "
+        "credentials are checked.",
         envvar=_env("POLICY"),
         dir_okay=False,
     ),
@@ -135,11 +127,24 @@ def check(
         Format, typer.Option("--format", help="Output format.", envvar=_env("FORMAT"))
     ] = Format.TABLE,
     fail_on: Annotated[
-        FailOn,
+        str,
         typer.Option(
-            help="The lowest severity or kind that fails the run.", envvar=_env("FAIL_ON")
+            help="The lowest kind (missing, undetermined, dangerous, ...) or severity (error, "
+            "warning, info) that fails the run, or never.",
+            envvar=_env("FAIL_ON"),
         ),
-    ] = FailOn.MISSING,
+    ] = "missing",
+    principal: Annotated[
+        str | None,
+        typer.Option(
+            help="Live check: this IAM user or role ARN instead of the caller.",
+            envvar=_env("PRINCIPAL"),
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Live check: the AWS profile to use.", envvar=_env("PROFILE")),
+    ] = None,
     no_probe: Annotated[
         bool, typer.Option("--no-probe", help="Make no dry-run calls (offline checks make none).")
     ] = False,
@@ -172,15 +177,15 @@ def check(
         ),
         features=tuple(feature or ()),
         phase=phase.value if phase else None,
-        fail_on=fail_on.value,
+        fail_on=fail_on,
+        principal=principal,
+        profile=profile,
     )
     report = _guarded(lambda: run_check(request))
     sys.stdout.write(formatter(output_format.value).format(report))
     sys.stdout.flush()
     typer.echo(summary_line(report), err=True)
-    if report.could_not_evaluate:
-        raise typer.Exit(EXIT_NOT_EVALUATED)
-    raise typer.Exit(EXIT_FINDINGS if report.failing else EXIT_OK)
+    _exit_for([report])
 
 
 @app.command()
@@ -197,6 +202,53 @@ def features(
         _fail(InputError(f"--format {output_format!r} is not valid", "use table or markdown"))
     render = features_markdown if output_format == "markdown" else features_table
     sys.stdout.write(render(all_features()))
+
+
+@app.command()
+def demo(
+    output_format: Annotated[
+        Format, typer.Option("--format", help="Output format.", envvar=_env("FORMAT"))
+    ] = Format.TABLE,
+    fail_on: Annotated[str, typer.Option(help="As for check.", envvar=_env("FAIL_ON"))] = "missing",
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v for progress, -vv for debug.")
+    ] = 0,
+) -> None:
+    """Check two roles of a made-up account (in this process, no AWS account needed)."""
+    from wsgw_doctor.commands import parse_fail_on
+    from wsgw_doctor.demo import run_demo
+    from wsgw_doctor.report import formatter, summary_line
+
+    _configure_logging(verbose)
+    threshold = _guarded(lambda: parse_fail_on(fail_on))
+    reports = _guarded(lambda: run_demo(threshold))
+    render = formatter(output_format.value)
+    for role, report in reports:
+        if output_format is Format.TABLE:
+            sys.stdout.write(f"== {report.principal['arn']}: {role.summary}\n")
+        sys.stdout.write(render.format(report))
+        sys.stdout.write("\n" if output_format is Format.TABLE else "")
+        typer.echo(summary_line(report), err=True)
+    _exit_for([report for _, report in reports])
+
+
+@app.command()
+def permissions(
+    account: Annotated[
+        str | None, typer.Option(help="Scope to this account id.", envvar=_env("ACCOUNT"))
+    ] = None,
+    partition: Annotated[str, typer.Option(help="aws, aws-cn or aws-us-gov.")] = "aws",
+) -> None:
+    """Print the IAM policy wsgw-doctor itself needs for a live check."""
+    from wsgw_doctor.aws.permissions import doctor_policy_json
+    from wsgw_doctor.inputs import validate_account, validate_partition
+
+    def policy() -> str:
+        validate_account(account)
+        validate_partition(partition)
+        return doctor_policy_json(account, partition)
+
+    sys.stdout.write(_guarded(policy))
 
 
 def _version_callback(value: bool) -> None:
@@ -223,6 +275,13 @@ def _guarded(call: Callable[[], T]) -> T:
         _fail(error)
 
 
+def _exit_for(reports: list[Report]) -> NoReturn:
+    """3 when anything could not be evaluated, else 1 when a finding fails the run."""
+    if any(r.could_not_evaluate for r in reports):
+        raise typer.Exit(EXIT_NOT_EVALUATED)
+    raise typer.Exit(EXIT_FINDINGS if any(r.failing for r in reports) else EXIT_OK)
+
+
 def _fail(error: DoctorError) -> NoReturn:
     typer.echo(f"wsgw-doctor: error: {error.message}", err=True)
     if error.hint:
@@ -231,14 +290,9 @@ def _fail(error: DoctorError) -> NoReturn:
 
 
 def _configure_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("wsgw-doctor: %(levelname)s: %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    if verbose >= 2:
-        logging.getLogger("botocore").setLevel(logging.DEBUG)
-        logging.getLogger("botocore").addHandler(handler)
+    from wsgw_doctor.logs import configure
+
+    configure(verbose)
 
 
 def main() -> None:

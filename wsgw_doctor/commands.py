@@ -14,7 +14,7 @@ from wsgw_doctor.check import LocalDecider, Principal, check
 from wsgw_doctor.engine import Policy, PolicyError, PolicySet, load_policy_file
 from wsgw_doctor.errors import InputError
 from wsgw_doctor.inputs import IdOptions, validate_ids
-from wsgw_doctor.results import Kind, Report, Severity
+from wsgw_doctor.results import Report, Threshold
 
 
 @dataclass(frozen=True)
@@ -30,30 +30,48 @@ class CheckRequest:
     features: tuple[str, ...] = ()
     phase: str | None = None
     fail_on: str = "missing"
+    principal: str | None = None
+    profile: str | None = None
 
 
 def run_check(request: CheckRequest) -> Report:
     """Validate the request, load every policy, and check the chosen features."""
     fail_on = parse_fail_on(request.fail_on)
     chosen = _features(request)
+    if not request.policies and not request.documented:
+        return _live(request, chosen, fail_on)
+    if request.principal or request.profile:
+        raise InputError(
+            "--principal and --profile are for a live check",
+            "drop --policy and --documented to check the live credentials",
+        )
     ids = validate_ids(request.ids)
     policies = _policy_set(request, ids.region, ids.account)
     principal = Principal(kind="policy-files", policies=tuple(p.source for p in policies.identity))
     return check(chosen, ids, LocalDecider(policies), principal, fail_on)
 
 
-def parse_fail_on(value: str) -> Severity | None:
-    """``--fail-on`` takes a severity, a kind standing for its own severity, or ``never``."""
-    if value == "never":
-        return None
-    for severity in Severity:
-        if severity.value == value:
-            return severity
-    for kind in Kind:
-        if kind.value == value:
-            return kind.severity
-    names = [s.value for s in Severity] + [k.value for k in Kind] + ["never"]
-    raise InputError(f"--fail-on {value!r} is not valid", f"use one of: {', '.join(names)}")
+def parse_fail_on(value: str) -> Threshold:
+    """``--fail-on`` takes a kind, a severity standing for its lowest kind, or ``never``."""
+    try:
+        return Threshold.parse(value)
+    except ValueError:
+        raise InputError(
+            f"--fail-on {value!r} is not valid", f"use one of: {', '.join(Threshold.choices())}"
+        ) from None
+
+
+def _live(request: CheckRequest, chosen: tuple[Feature, ...], fail_on: Threshold) -> Report:
+    """No policy files: check the credentials the doctor runs with, or ``--principal``."""
+    if request.boundary or request.scps or request.session_policy:
+        raise InputError(
+            "--boundary, --scp and --session-policy go with --policy",
+            "a live check reads the permissions boundary from IAM and lets the simulator "
+            "apply service control policies",
+        )
+    from wsgw_doctor.aws.live import live_check
+
+    return live_check(chosen, request.ids, request.principal, request.profile, fail_on)
 
 
 def _features(request: CheckRequest) -> tuple[Feature, ...]:
@@ -78,11 +96,6 @@ def _policy_set(request: CheckRequest, region: str, account: str) -> PolicySet:
         from wsgw_doctor.documented import documented_policy
 
         identity += (documented_policy(region, account),)
-    if not identity:
-        raise InputError(
-            "no policy to check",
-            "pass --policy FILE (repeatable) or --documented for the library's documented policy",
-        )
     return PolicySet(
         identity=identity,
         boundary=_load(request.boundary) if request.boundary else None,

@@ -18,12 +18,18 @@ def origin() -> dict[str, Any]:
 
 def documented_policy(region: str, account: str) -> Policy:
     """The documented policy with its region and account placeholders filled in."""
+    return parse_policy_document(documented_document(region, account), SOURCE)
+
+
+def documented_document(region: str, account: str) -> dict[str, Any]:
+    """The documented policy as IAM JSON, its placeholders filled in."""
     data = _load()
     text = json.dumps(data["policy"])
     values = {"region": region, "account": account}
     for placeholder, name in data["origin"]["placeholders"].items():
         text = text.replace(placeholder, values[name])
-    return parse_policy_document(json.loads(text), SOURCE)
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def _load() -> dict[str, Any]:

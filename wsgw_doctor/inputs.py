@@ -83,6 +83,17 @@ def validate_ids(options: IdOptions) -> Ids:
     )
 
 
+def validate_account(account: str | None) -> None:
+    """An account id, when one is given, is exactly 12 digits."""
+    if account is not None:
+        _match(_ACCOUNT, account, "--account", "an account id is exactly 12 digits")
+
+
+def validate_partition(partition: str) -> None:
+    if partition not in ("aws", "aws-cn", "aws-us-gov"):
+        raise InputError(f"--partition {partition!r} is not valid", "use aws, aws-cn or aws-us-gov")
+
+
 def _require(value: str | None, option: str, hint: str) -> str:
     if not value:
         raise InputError(f"{option} is required", hint)

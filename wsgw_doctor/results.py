@@ -49,38 +49,84 @@ class Result:
 
 
 class Severity(str, Enum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
+    """How much a finding matters, in the words CI systems use."""
 
-    @property
-    def rank(self) -> int:
-        return list(Severity).index(self)
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
 
 
 class Kind(str, Enum):
-    """Kinds of finding; each has a stable id prefix and a severity."""
+    """Kinds of finding, lowest first: ``--fail-on KIND`` fails on it and every later kind.
 
-    MISSING = "missing"
+    Missing permissions come last because they break a deployment; a grant that is merely
+    dangerous does not, so a gate fails on it only when asked to.
+    """
+
+    DOCUMENTED_BROADER = "documented-broader"
+    REDUNDANT = "redundant"
+    BROADER = "broader-than-needed"
+    DOCUMENTED_GAP = "documented-gap"
+    DANGEROUS = "dangerous"
     UNDETERMINED = "undetermined"
+    MISSING = "missing"
     ERROR = "error"
 
     @property
+    def rank(self) -> int:
+        return list(Kind).index(self)
+
+    @property
     def prefix(self) -> str:
-        return _KIND_PREFIX[self]
+        """The stable start of every id of this kind."""
+        return self.name.replace("_", "-")
 
     @property
     def severity(self) -> Severity:
         return _KIND_SEVERITY[self]
 
 
-_KIND_PREFIX = {Kind.MISSING: "MISSING", Kind.UNDETERMINED: "UNDETERMINED", Kind.ERROR: "ERROR"}
 _KIND_SEVERITY = {
-    Kind.MISSING: Severity.HIGH,
-    Kind.UNDETERMINED: Severity.MEDIUM,
-    Kind.ERROR: Severity.HIGH,
+    Kind.DOCUMENTED_BROADER: Severity.INFO,
+    Kind.REDUNDANT: Severity.INFO,
+    Kind.BROADER: Severity.INFO,
+    Kind.DOCUMENTED_GAP: Severity.INFO,
+    Kind.DANGEROUS: Severity.WARNING,
+    Kind.UNDETERMINED: Severity.WARNING,
+    Kind.MISSING: Severity.ERROR,
+    Kind.ERROR: Severity.ERROR,
 }
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The ``--fail-on`` value: the lowest kind that fails a run, or none for ``never``."""
+
+    name: str
+    rank: int | None
+
+    @classmethod
+    def parse(cls, value: str) -> Threshold:
+        """A kind, a severity (its lowest kind), or ``never``; ValueError otherwise."""
+        if value == "never":
+            return cls(value, None)
+        for kind in Kind:
+            if kind.value == value:
+                return cls(value, kind.rank)
+        for severity in Severity:
+            if severity.value == value:
+                return cls(value, min(k.rank for k in Kind if k.severity is severity))
+        raise ValueError(value)
+
+    @staticmethod
+    def choices() -> tuple[str, ...]:
+        return (*(k.value for k in Kind), *(s.value for s in Severity), "never")
+
+    def fails(self, finding: Finding) -> bool:
+        return self.rank is not None and finding.kind.rank >= self.rank
+
+
+DEFAULT_FAIL_ON = Threshold("missing", Kind.MISSING.rank)
 
 
 @dataclass(frozen=True)
@@ -90,9 +136,9 @@ class Finding:
     id: str
     kind: Kind
     severity: Severity
-    feature: str
-    action: str
-    resource: str
+    feature: str | None
+    action: str | None
+    resource: str | None
     message: str
 
 
@@ -107,16 +153,14 @@ class Report:
     features: tuple[str, ...]
     results: tuple[Result, ...]
     findings: tuple[Finding, ...]
-    fail_on: Severity | None
+    fail_on: Threshold = DEFAULT_FAIL_ON
     notes: tuple[str, ...] = ()
+    suppressed: tuple[Finding, ...] = ()
 
     @property
     def failing(self) -> tuple[Finding, ...]:
-        """The findings that fail the run; none when ``--fail-on never``."""
-        if self.fail_on is None:
-            return ()
-        threshold = self.fail_on.rank
-        return tuple(f for f in self.findings if f.severity.rank >= threshold)
+        """The findings that fail the run; suppressed ones are not among the findings."""
+        return tuple(f for f in self.findings if self.fail_on.fails(f))
 
     @property
     def could_not_evaluate(self) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from wsgw_doctor.catalog import Feature, Ids
 from wsgw_doctor.check import LocalDecider, Principal, check
 from wsgw_doctor.inputs import IdOptions, validate_ids
-from wsgw_doctor.results import Report, Severity
+from wsgw_doctor.results import DEFAULT_FAIL_ON, Report, Threshold
 
 from .fallback import SOURCE_FETCHED, fetch_policies
 from .identity import CheckedPrincipal, parse_principal_arn, require_checkable, resolve_principal
@@ -32,7 +32,7 @@ def live_check(
     ids_options: IdOptions,
     principal_arn: str | None = None,
     profile: str | None = None,
-    fail_on: Severity | None = Severity.HIGH,
+    fail_on: Threshold = DEFAULT_FAIL_ON,
     *,
     options: AwsOptions | None = None,
     clients: Clients | None = None,
@@ -89,7 +89,7 @@ def _decide(
     arn: str,
     clients: Clients,
     options: AwsOptions,
-    fail_on: Severity | None,
+    fail_on: Threshold,
 ) -> Report:
     principal = Principal(checked.kind, arn)
     simulator = SimulationDecider(
@@ -119,7 +119,8 @@ def _simulated(arn: str) -> str:
 
 def _fetched(arn: str, count: int, reason: str) -> tuple[str, ...]:
     return (
-        f"decided by the doctor from the {count} policies read from IAM for {arn}, because "
+        f"decided by the doctor from the {count} {'policy' if count == 1 else 'policies'} "
+        f"read from IAM for {arn}, because "
         f"the policy simulator could not be used: {reason}",
         "service control policies cannot be read from IAM and are not included; one may "
         "still deny what is reported allowed",

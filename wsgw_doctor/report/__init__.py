@@ -37,8 +37,9 @@ def summary_line(report: Report) -> str:
     parts = [f"{counts[name]} {name}" for name in counts if counts[name] or name == "allowed"]
     failing = len(report.failing)
     plural = "s" if failing != 1 else ""
-    threshold = report.fail_on.value if report.fail_on else "never (--fail-on never)"
-    verdict = f"{failing} finding{plural} at or above {threshold}"
+    verdict = f"{failing} finding{plural} at or above --fail-on {report.fail_on.name}"
+    if report.suppressed:
+        verdict += f", {len(report.suppressed)} suppressed"
     features = len(report.features)
     return (
         f"wsgw-doctor: {features} feature{'s' if features != 1 else ''}, "

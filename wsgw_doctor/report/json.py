@@ -25,7 +25,8 @@ def as_dict(report: Report) -> dict[str, Any]:
         "notes": list(report.notes),
         "summary": {
             "counts": report.counts(),
-            "fail_on": report.fail_on.value if report.fail_on else "never",
+            "fail_on": report.fail_on.name,
+            "suppressed": sorted(f.id for f in report.suppressed),
             "failing": len(report.failing),
             "findings": len(report.findings),
         },
