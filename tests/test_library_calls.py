@@ -23,7 +23,18 @@ from django.core.management import call_command
 from django.test import TestCase, override_settings
 from library_harness import ACCOUNT, LIBRARY_SERVICES, REGION, Call, Harness, library_harness
 
-from wsgw_doctor.catalog import RUNTIME_ID_FIELDS, Feature, Ids, Origin, Requirement, select
+from wsgw_doctor.catalog import (
+    RUNTIME_ID_FIELDS,
+    Feature,
+    Ids,
+    Origin,
+    Requirement,
+    render,
+    select,
+)
+from wsgw_doctor.check import Principal, known_context
+from wsgw_doctor.engine import PolicySet, Request, evaluate, parse_policy_document
+from wsgw_doctor.generate import least_privilege
 
 GATEWAY_SECRET = "wsgw-doctor-test-gateway-secret-0123456789"
 
@@ -444,6 +455,25 @@ def test_every_call_is_allowed_by_the_feature(scenario: Scenario) -> None:
     ]
     assert recording.calls, f"{scenario} made no AWS call"
     assert not denied, f"{scenario}: calls no requirement of {feature.name} allows: {denied}"
+
+
+@pytest.mark.parametrize("scenario", SCENARIO_PARAMS)
+def test_every_call_is_allowed_by_the_generated_policy_of_its_feature(scenario: Scenario) -> None:
+    recording = recording_of(scenario)
+    feature = FEATURES[scenario.feature]
+    documents = least_privilege([feature], recording.ids)
+    policies = PolicySet(identity=tuple(parse_policy_document(d, "generated") for d in documents))
+    principal = Principal(kind="role")
+    denied = []
+    for call in recording.calls:
+        requirement = next(r for r in feature.requirements if allows(r, call, recording.ids))
+        context = known_context(
+            render(feature, requirement, recording.ids), recording.ids, principal
+        )
+        request = Request(call.action, call.resource, context.context)
+        if evaluate(request, policies).decision != "allowed":
+            denied.append(str(call))
+    assert not denied, f"{scenario}: the generated policy of {feature.name} denies {denied}"
 
 
 @pytest.mark.parametrize("scenario", SCENARIO_PARAMS)

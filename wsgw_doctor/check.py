@@ -7,7 +7,7 @@ for the user's ids, given the request context AWS would evaluate, and decided.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,7 +20,15 @@ from wsgw_doctor.catalog import (
     context_map,
     render,
 )
-from wsgw_doctor.engine import Decision, Match, PolicySet, Request, evaluate
+from wsgw_doctor.compare import (
+    Comparison,
+    Sentinel,
+    breadth_findings,
+    reference_grants,
+    sentinels,
+)
+from wsgw_doctor.documented import documented_policy
+from wsgw_doctor.engine import Decision, Match, Policy, PolicySet, Request, evaluate
 from wsgw_doctor.results import DEFAULT_FAIL_ON, Finding, Kind, Report, Result, Status, Threshold
 
 logger = logging.getLogger(__name__)
@@ -45,17 +53,24 @@ class Principal:
 
 def known_context(rendered: RenderedRequirement, ids: Ids, principal: Principal) -> Request:
     """The request AWS would evaluate for a requirement, with every key the doctor knows."""
-    service = rendered.requirement.service
-    region = "us-east-1" if service in GLOBAL_SERVICES else ids.region
+    context = global_context(rendered.requirement.service, ids, principal)
+    context.update(context_map(rendered.context))
+    return Request(rendered.requirement.action, rendered.resource, context)
+
+
+def global_context(
+    service: str, ids: Ids, principal: Principal, region: str | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The ``aws:`` keys every request carries, as far as the doctor knows them."""
+    signed_in = "us-east-1" if service in GLOBAL_SERVICES else region or ids.region
     context: dict[str, tuple[str, ...]] = {
-        "aws:requestedregion": (region,),
+        "aws:requestedregion": (signed_in,),
         "aws:securetransport": ("true",),
         "aws:principalaccount": (ids.account,),
     }
     if principal.arn:
         context["aws:principalarn"] = (principal.arn,)
-    context.update(context_map(rendered.context))
-    return Request(rendered.requirement.action, rendered.resource, context)
+    return context
 
 
 @dataclass(frozen=True)
@@ -100,15 +115,30 @@ def check(
     principal: Principal,
     fail_on: Threshold = DEFAULT_FAIL_ON,
     notes: tuple[str, ...] = (),
+    comparison: Comparison | None = None,
 ) -> Report:
-    """Decide every requirement of ``features`` and collect the findings."""
+    """Decide every requirement of ``features``, compare, and collect the findings.
+
+    Sentinel requests, when asked for, go to the decider in the same batch as the
+    requirements, so that they share its calls instead of adding their own.
+    """
     chosen = tuple(features)
+    compared = comparison or Comparison()
     rendered = [render(f, r, ids) for f in chosen for r in f.requirements]
     requests = [known_context(item, ids, principal) for item in rendered]
-    verdicts = decider.decide(requests)
+    probes = sentinels(ids) if compared.sentinels else ()
+    extra = [sentinel_request(s, ids, principal) for s in probes]
+    verdicts = decider.decide([*requests, *extra])
+    own, asked = verdicts[: len(requests)], verdicts[len(requests) :]
+
+    reference = compared.reference or documented_policy(ids.region, ids.account)
+    granted = reference_grants(requests, reference)
     results = tuple(
-        _result(item, verdict) for item, verdict in zip(rendered, verdicts, strict=True)
+        _result(item, verdict, documented)
+        for item, verdict, documented in zip(rendered, own, granted, strict=True)
     )
+    found = _findings(results, ids, chosen, compared, reference, probes, asked)
+    kept = tuple(f for f in found if f.id not in compared.ignore)
     return Report(
         version=__version__,
         principal=principal.as_dict(),
@@ -116,13 +146,80 @@ def check(
         account=ids.account,
         features=tuple(f.name for f in chosen),
         results=results,
-        findings=findings_for(results, ids),
+        findings=kept,
         fail_on=fail_on,
         notes=notes,
+        suppressed=tuple(f for f in found if f.id in compared.ignore),
+        reference=reference.source,
     )
 
 
-def _result(rendered: RenderedRequirement, verdict: Verdict) -> Result:
+def _findings(
+    results: tuple[Result, ...],
+    ids: Ids,
+    features: tuple[Feature, ...],
+    compared: Comparison,
+    reference: Policy,
+    probes: Sequence[Sentinel],
+    asked: Sequence[Verdict],
+) -> tuple[Finding, ...]:
+    """Missing and undetermined first, then breadth, then the reference's own findings."""
+    found = list(findings_for(results, ids))
+    found.extend(_sentinel_findings(probes, asked))
+    if compared.readable:
+        found.extend(breadth_findings(compared.readable, features, ids))
+    if reference.source not in {p.source for p in compared.readable}:
+        found.extend(_gap_findings(results, ids, reference.source))
+        found.extend(breadth_findings((reference,), features, ids, documented=True))
+    return tuple(found)
+
+
+def _gap_findings(results: Iterable[Result], ids: Ids, source: str) -> Iterator[Finding]:
+    for result in results:
+        if result.documented:
+            continue
+        kind = Kind.DOCUMENTED_GAP
+        yield Finding(
+            id=finding_id(kind, result),
+            kind=kind,
+            severity=kind.severity,
+            feature=result.feature,
+            action=result.action,
+            resource=result.resource,
+            message=(
+                f"{source} does not grant {result.action} on {result.resource}, which "
+                f"{result.operation} needs. Add: {fix_statement(result, ids)}"
+            ),
+        )
+
+
+def sentinel_request(sentinel: Sentinel, ids: Ids, principal: Principal) -> Request:
+    """The request a sentinel stands for, with only the context every request carries."""
+    service = sentinel.action.split(":", 1)[0]
+    return Request(sentinel.action, sentinel.resource, global_context(service, ids, principal))
+
+
+def _sentinel_findings(probes: Sequence[Sentinel], asked: Sequence[Verdict]) -> Iterator[Finding]:
+    for sentinel, verdict in zip(probes, asked, strict=True):
+        decision = verdict.decision
+        if decision is None or decision.decision != "allowed" or decision.missing_context:
+            continue
+        yield Finding(
+            id=f"{sentinel.kind.prefix}.{verdict.source}.{sentinel.name}",
+            kind=sentinel.kind,
+            severity=sentinel.kind.severity,
+            feature=None,
+            action=sentinel.action,
+            resource=sentinel.resource,
+            message=(
+                f"the {verdict.source} allows {sentinel.action} on {sentinel.resource}, which "
+                f"{sentinel.meaning}; no feature needs it. Found by asking about this request, "
+                "since the policies themselves could not be read"
+            ),
+        )
+
+
+def _result(rendered: RenderedRequirement, verdict: Verdict, documented: bool) -> Result:
     requirement, decision = rendered.requirement, verdict.decision
     return Result(
         feature=rendered.feature.name,
@@ -139,6 +236,7 @@ def _result(rendered: RenderedRequirement, verdict: Verdict) -> Result:
         representative=rendered.representative,
         source=verdict.source,
         error=verdict.error,
+        documented=documented,
     )
 
 

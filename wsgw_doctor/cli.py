@@ -6,6 +6,7 @@ so that ``--help`` and the offline check start fast and never load boto3.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -67,6 +68,43 @@ FileList = Annotated[
 ]
 
 
+Region = Annotated[
+    str | None,
+    typer.Option(
+        help="The API's region.", envvar=[_env("REGION"), "AWS_REGION", "AWS_DEFAULT_REGION"]
+    ),
+]
+Account = Annotated[
+    str | None, typer.Option(help="The 12-digit account id.", envvar=_env("ACCOUNT"))
+]
+ApiId = Annotated[str | None, typer.Option(help="The API id.", envvar=_env("API_ID"))]
+Stage = Annotated[str | None, typer.Option(help="The stage name.", envvar=_env("STAGE"))]
+Domain = Annotated[str | None, typer.Option(help="The custom domain name.", envvar=_env("DOMAIN"))]
+CertificateArn = Annotated[
+    str | None, typer.Option(help="The ACM certificate ARN.", envvar=_env("CERTIFICATE_ARN"))
+]
+HostedZoneId = Annotated[
+    str | None, typer.Option(help="The Route 53 hosted zone id.", envvar=_env("HOSTED_ZONE_ID"))
+]
+CloudwatchRole = Annotated[
+    str | None,
+    typer.Option(help="The CloudWatch role name or ARN.", envvar=_env("CLOUDWATCH_ROLE")),
+]
+LogGroup = Annotated[
+    str | None, typer.Option(help="The access log group.", envvar=_env("LOG_GROUP"))
+]
+Features = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--feature",
+        help="A feature (repeatable); 'all' for every one. Default: the five features the "
+        "library runs itself.",
+        envvar=_env("FEATURE"),
+    ),
+]
+PhaseChoice = Annotated[PhaseOption | None, typer.Option(help="Only deploy or runtime features.")]
+
+
 @app.command()
 def check(
     policy: FileList = None,
@@ -83,46 +121,29 @@ def check(
     session_policy: Annotated[
         Path | None, typer.Option(help="A session policy file.", dir_okay=False)
     ] = None,
-    region: Annotated[
-        str | None,
+    documented_policy: Annotated[
+        Path | None,
         typer.Option(
-            help="The API's region.", envvar=[_env("REGION"), "AWS_REGION", "AWS_DEFAULT_REGION"]
+            help="Compare with this reference policy instead of the library's documented one.",
+            dir_okay=False,
+            envvar=_env("DOCUMENTED_POLICY"),
         ),
     ] = None,
-    account: Annotated[
-        str | None, typer.Option(help="The 12-digit account id.", envvar=_env("ACCOUNT"))
-    ] = None,
-    api_id: Annotated[str | None, typer.Option(help="The API id.", envvar=_env("API_ID"))] = None,
-    stage: Annotated[str | None, typer.Option(help="The stage name.", envvar=_env("STAGE"))] = None,
-    domain: Annotated[
-        str | None, typer.Option(help="The custom domain name.", envvar=_env("DOMAIN"))
-    ] = None,
-    certificate_arn: Annotated[
-        str | None,
-        typer.Option(help="The ACM certificate ARN.", envvar=_env("CERTIFICATE_ARN")),
-    ] = None,
-    hosted_zone_id: Annotated[
-        str | None,
-        typer.Option(help="The Route 53 hosted zone id.", envvar=_env("HOSTED_ZONE_ID")),
-    ] = None,
-    cloudwatch_role: Annotated[
-        str | None,
-        typer.Option(help="The CloudWatch role name or ARN.", envvar=_env("CLOUDWATCH_ROLE")),
-    ] = None,
-    log_group: Annotated[
-        str | None, typer.Option(help="The access log group.", envvar=_env("LOG_GROUP"))
-    ] = None,
-    feature: Annotated[
+    ignore: Annotated[
         list[str] | None,
-        typer.Option(
-            help="A feature to check (repeatable); 'all' for every one. Default: the five "
-            "features the library runs itself.",
-            envvar=_env("FEATURE"),
-        ),
+        typer.Option(help="Suppress the finding with this id (repeatable).", envvar=_env("IGNORE")),
     ] = None,
-    phase: Annotated[
-        PhaseOption | None, typer.Option(help="Only deploy or runtime features.")
-    ] = None,
+    region: Region = None,
+    account: Account = None,
+    api_id: ApiId = None,
+    stage: Stage = None,
+    domain: Domain = None,
+    certificate_arn: CertificateArn = None,
+    hosted_zone_id: HostedZoneId = None,
+    cloudwatch_role: CloudwatchRole = None,
+    log_group: LogGroup = None,
+    feature: Features = None,
+    phase: PhaseChoice = None,
     output_format: Annotated[
         Format, typer.Option("--format", help="Output format.", envvar=_env("FORMAT"))
     ] = Format.TABLE,
@@ -180,6 +201,8 @@ def check(
         fail_on=fail_on,
         principal=principal,
         profile=profile,
+        documented_policy=documented_policy,
+        ignore=tuple(ignore or ()),
     )
     report = _guarded(lambda: run_check(request))
     sys.stdout.write(formatter(output_format.value).format(report))
@@ -202,6 +225,58 @@ def features(
         _fail(InputError(f"--format {output_format!r} is not valid", "use table or markdown"))
     render = features_markdown if output_format == "markdown" else features_table
     sys.stdout.write(render(all_features()))
+
+
+@app.command()
+def policy(
+    region: Region = None,
+    account: Account = None,
+    api_id: ApiId = None,
+    stage: Stage = None,
+    domain: Domain = None,
+    certificate_arn: CertificateArn = None,
+    hosted_zone_id: HostedZoneId = None,
+    cloudwatch_role: CloudwatchRole = None,
+    log_group: LogGroup = None,
+    feature: Features = None,
+    phase: PhaseChoice = None,
+    include_unconfirmed_conditions: Annotated[
+        bool,
+        typer.Option(
+            help="Also write conditions whose keys AWS does not confirm for WebSocket APIs."
+        ),
+    ] = False,
+) -> None:
+    """Print the least-privilege policy for the features, as IAM JSON.
+
+    One document prints as itself; deploy and runtime documents, or a policy split to stay
+    under the managed-policy size limit, print as one object keyed by policy name.
+    """
+    from wsgw_doctor.commands import PolicyRequest, run_policy
+    from wsgw_doctor.inputs import IdOptions
+
+    request = PolicyRequest(
+        ids=IdOptions(
+            region=region,
+            account=account,
+            api_id=api_id,
+            stage=stage,
+            domain=domain,
+            hosted_zone_id=hosted_zone_id,
+            certificate_arn=certificate_arn,
+            cloudwatch_role=cloudwatch_role,
+            log_group=log_group,
+        ),
+        features=tuple(feature or ()),
+        phase=phase.value if phase else None,
+        include_unconfirmed_conditions=include_unconfirmed_conditions,
+    )
+    generated = _guarded(lambda: run_policy(request))
+    documents = {p.name: p.document for p in generated.policies}
+    shown = next(iter(documents.values())) if len(documents) == 1 else documents
+    sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+    for note in generated.notes:
+        typer.echo(f"note: {note}", err=True)
 
 
 @app.command()

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wsgw_doctor.catalog import Feature, Phase, UnknownFeatureError, select
 from wsgw_doctor.check import LocalDecider, Principal, check
+from wsgw_doctor.compare import Comparison
 from wsgw_doctor.engine import Policy, PolicyError, PolicySet, load_policy_file
 from wsgw_doctor.errors import InputError
 from wsgw_doctor.inputs import IdOptions, validate_ids
 from wsgw_doctor.results import Report, Threshold
+
+if TYPE_CHECKING:
+    from wsgw_doctor.generate import Generated
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class CheckRequest:
     fail_on: str = "missing"
     principal: str | None = None
     profile: str | None = None
+    documented_policy: Path | None = None
+    ignore: tuple[str, ...] = ()
 
 
 def run_check(request: CheckRequest) -> Report:
@@ -48,7 +55,39 @@ def run_check(request: CheckRequest) -> Report:
     ids = validate_ids(request.ids)
     policies = _policy_set(request, ids.region, ids.account)
     principal = Principal(kind="policy-files", policies=tuple(p.source for p in policies.identity))
-    return check(chosen, ids, LocalDecider(policies), principal, fail_on)
+    comparison = Comparison(
+        reference=_reference(request), readable=policies.identity, ignore=frozenset(request.ignore)
+    )
+    return check(chosen, ids, LocalDecider(policies), principal, fail_on, comparison=comparison)
+
+
+def _reference(request: CheckRequest) -> Policy | None:
+    """A team's own reference policy, or None for the library's documented one."""
+    return _load(request.documented_policy) if request.documented_policy else None
+
+
+@dataclass(frozen=True)
+class PolicyRequest:
+    """What ``wsgw-doctor policy`` was asked to write, before validation."""
+
+    ids: IdOptions = field(default_factory=IdOptions)
+    features: tuple[str, ...] = ()
+    phase: str | None = None
+    include_unconfirmed_conditions: bool = False
+
+
+def run_policy(request: PolicyRequest) -> Generated:
+    """The least-privilege documents for the chosen features and ids."""
+    from wsgw_doctor.generate import generate
+
+    chosen = _features(request)
+    ids = validate_ids(request.ids)
+    return generate(
+        chosen,
+        ids,
+        Phase(request.phase) if request.phase else None,
+        include_unconfirmed_conditions=request.include_unconfirmed_conditions,
+    )
 
 
 def parse_fail_on(value: str) -> Threshold:
@@ -71,10 +110,17 @@ def _live(request: CheckRequest, chosen: tuple[Feature, ...], fail_on: Threshold
         )
     from wsgw_doctor.aws.live import live_check
 
-    return live_check(chosen, request.ids, request.principal, request.profile, fail_on)
+    return live_check(
+        chosen,
+        request.ids,
+        request.principal,
+        request.profile,
+        fail_on,
+        comparison=Comparison(reference=_reference(request), ignore=frozenset(request.ignore)),
+    )
 
 
-def _features(request: CheckRequest) -> tuple[Feature, ...]:
+def _features(request: CheckRequest | PolicyRequest) -> tuple[Feature, ...]:
     phase = Phase(request.phase) if request.phase else None
     try:
         chosen = select(request.features, phase)

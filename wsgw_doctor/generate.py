@@ -14,6 +14,7 @@ calls; they are added only on request and always named in the notes.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -436,12 +437,13 @@ def contains(outer: str, inner: str) -> bool:
     """
     if "${" in outer or "${" in inner:
         return outer == inner
-    return re.fullmatch(_outer_regex(outer), _inner_text(inner), re.DOTALL) is not None
+    return _outer_regex(outer).fullmatch(_inner_text(inner)) is not None
 
 
 _ANY, _RUN, _ONE = "\ue002", "\ue000", "\ue001"
 
 
+@functools.lru_cache(maxsize=4096)
 def _inner_text(pattern: str) -> str:
     out = []
     for i, char in enumerate(pattern):
@@ -454,7 +456,9 @@ def _inner_text(pattern: str) -> str:
     return "".join(out)
 
 
-def _outer_regex(pattern: str) -> str:
+@functools.lru_cache(maxsize=4096)
+def _outer_regex(pattern: str) -> re.Pattern[str]:
+    """Compiled once per pattern: the same few patterns are compared thousands of times."""
     out = []
     for i, char in enumerate(pattern):
         if char == "*":
@@ -463,7 +467,7 @@ def _outer_regex(pattern: str) -> str:
             out.append(f"[^:{_ANY}{_RUN}]")
         else:
             out.append(re.escape(char))
-    return "".join(out)
+    return re.compile("".join(out), re.DOTALL)
 
 
 def _ends_segment(pattern: str, i: int) -> bool:

@@ -36,6 +36,7 @@ class Result:
     representative: tuple[str, ...]
     source: str
     error: str | None = None
+    documented: bool | None = None
 
     @property
     def status(self) -> Status:
@@ -156,6 +157,7 @@ class Report:
     fail_on: Threshold = DEFAULT_FAIL_ON
     notes: tuple[str, ...] = ()
     suppressed: tuple[Finding, ...] = ()
+    reference: str | None = None
 
     @property
     def failing(self) -> tuple[Finding, ...]:

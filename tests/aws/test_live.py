@@ -27,7 +27,8 @@ from wsgw_doctor.aws.live import live_check
 from wsgw_doctor.aws.session import AwsOptions
 from wsgw_doctor.aws.simulate import plan_calls
 from wsgw_doctor.catalog import Ids, all_features, render, select
-from wsgw_doctor.check import Principal, known_context
+from wsgw_doctor.check import Principal, known_context, sentinel_request
+from wsgw_doctor.compare import sentinels
 from wsgw_doctor.errors import EvaluationError, InputError
 from wsgw_doctor.inputs import IdOptions
 from wsgw_doctor.results import Report, Status
@@ -105,9 +106,10 @@ def test_simulation_and_fetched_policies_decide_every_requirement_alike(admin: A
 def _catalog_requests() -> list[Any]:
     ids = Ids(region=REGION, account=ACCOUNT)
     principal = Principal("role", DEPLOYER)
-    return [
+    own = [
         known_context(render(f, r, ids), ids, principal) for f in CATALOG for r in f.requirements
     ]
+    return own + [sentinel_request(s, ids, principal) for s in sentinels(ids)]
 
 
 def test_a_role_session_checks_the_whole_catalog_in_nine_calls(

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from wsgw_doctor.catalog import Feature, Ids
 from wsgw_doctor.check import LocalDecider, Principal, check
+from wsgw_doctor.compare import Comparison
 from wsgw_doctor.inputs import IdOptions, validate_ids
 from wsgw_doctor.results import DEFAULT_FAIL_ON, Report, Threshold
 
@@ -36,6 +37,7 @@ def live_check(
     *,
     options: AwsOptions | None = None,
     clients: Clients | None = None,
+    comparison: Comparison | None = None,
 ) -> Report:
     """Check ``features`` for the caller, or for ``principal_arn``, with live credentials.
 
@@ -55,7 +57,8 @@ def live_check(
         checked = resolve_principal(clients, principal_arn)
         arn = require_checkable(checked)
         ids = _ids(ids_options, checked, clients)
-        return _decide(chosen, ids, checked, arn, clients, options, fail_on)
+        compared = comparison or Comparison()
+        return _decide(chosen, ids, checked, arn, clients, options, fail_on, compared)
 
 
 def _validate_early(ids_options: IdOptions, options: AwsOptions) -> None:
@@ -90,6 +93,7 @@ def _decide(
     clients: Clients,
     options: AwsOptions,
     fail_on: Threshold,
+    compared: Comparison,
 ) -> Report:
     principal = Principal(checked.kind, arn)
     simulator = SimulationDecider(
@@ -97,7 +101,8 @@ def _decide(
     )
     try:
         notes = (_simulated(arn), *checked.notes)
-        return check(features, ids, simulator, principal, fail_on, notes)
+        asking = dataclasses.replace(compared, sentinels=True)
+        return check(features, ids, simulator, principal, fail_on, notes, asking)
     except SimulationUnavailable as unavailable:
         logger.warning("%s; continuing, degraded, with the policies read from IAM", unavailable)
         reason = unavailable.reason
@@ -106,7 +111,8 @@ def _decide(
     decider = LocalDecider(fetched.policy_set, source=SOURCE_FETCHED)
     principal = Principal(checked.kind, arn, fetched.labels)
     notes = (*_fetched(arn, len(fetched.labels), reason), *checked.notes)
-    return check(features, ids, decider, principal, fail_on, notes)
+    reading = dataclasses.replace(compared, readable=fetched.policy_set.identity)
+    return check(features, ids, decider, principal, fail_on, notes, reading)
 
 
 def _simulated(arn: str) -> str:

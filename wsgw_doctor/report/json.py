@@ -22,6 +22,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "features": list(report.features),
         "results": [_result(r) for r in report.results],
         "findings": [_finding(f) for f in report.findings],
+        "reference": report.reference,
         "notes": list(report.notes),
         "summary": {
             "counts": report.counts(),
@@ -59,6 +60,7 @@ def _result(result: Result) -> dict[str, Any]:
         "representative_ids": list(result.representative),
         "source": result.source,
         "error": result.error,
+        "documented": result.documented,
     }
 
 

@@ -13,7 +13,7 @@ _MARK = "*"
 class TableFormatter:
     def format(self, report: Report) -> str:
         rows = [_row(r) for r in report.results]
-        headers = ("FEATURE", "ACTION", "RESOURCE", "DECISION", "STATEMENT")
+        headers = ("FEATURE", "ACTION", "RESOURCE", "DECISION", "STATEMENT", "DOCUMENTED")
         parts = [tabulate(rows, headers=headers, tablefmt="simple")]
         guessed = sorted({name for r in report.results for name in r.representative})
         if guessed:
@@ -30,9 +30,17 @@ class TableFormatter:
         return "\n".join(parts) + "\n"
 
 
-def _row(result: Result) -> tuple[str, str, str, str, str]:
+def _row(result: Result) -> tuple[str, str, str, str, str, str]:
     resource = result.resource + (f" {_MARK}" if result.representative else "")
-    return (result.feature, result.action, resource, _decision(result), _deciding(result))
+    documented = {True: "granted", False: "not granted", None: "-"}[result.documented]
+    return (
+        result.feature,
+        result.action,
+        resource,
+        _decision(result),
+        _deciding(result),
+        documented,
+    )
 
 
 def _decision(result: Result) -> str:
