@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -120,7 +121,9 @@ def check(
     """Decide every requirement of ``features``, compare, and collect the findings.
 
     Sentinel requests, when asked for, go to the decider in the same batch as the
-    requirements, so that they share its calls instead of adding their own.
+    requirements, so that they share its calls instead of adding their own. The reference
+    policy is judged in a second thread meanwhile: it needs no answer from the decider,
+    and a live decider spends its time waiting for AWS.
     """
     chosen = tuple(features)
     compared = comparison or Comparison()
@@ -128,16 +131,20 @@ def check(
     requests = [known_context(item, ids, principal) for item in rendered]
     probes = sentinels(ids) if compared.sentinels else ()
     extra = [sentinel_request(s, ids, principal) for s in probes]
-    verdicts = decider.decide([*requests, *extra])
+    reference = compared.reference or documented_policy(ids.region, ids.account)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        judged = pool.submit(_judge_reference, reference, requests, chosen, ids, compared)
+        verdicts = decider.decide([*requests, *extra])
+        granted, reference_findings = judged.result()
     own, asked = verdicts[: len(requests)], verdicts[len(requests) :]
 
-    reference = compared.reference or documented_policy(ids.region, ids.account)
-    granted = reference_grants(requests, reference)
     results = tuple(
         _result(item, verdict, documented)
         for item, verdict, documented in zip(rendered, own, granted, strict=True)
     )
-    found = _findings(results, ids, chosen, compared, reference, probes, asked)
+    found = _findings(results, ids, chosen, compared, probes, asked)
+    if reference_findings is not None:
+        found += tuple(_gap_findings(results, ids, reference.source)) + reference_findings
     kept = tuple(f for f in found if f.id not in compared.ignore)
     return Report(
         version=__version__,
@@ -154,23 +161,33 @@ def check(
     )
 
 
+def _judge_reference(
+    reference: Policy,
+    requests: Sequence[Request],
+    features: tuple[Feature, ...],
+    ids: Ids,
+    compared: Comparison,
+) -> tuple[list[bool], tuple[Finding, ...] | None]:
+    """What the reference grants, and its breadth; none when it is itself being checked."""
+    granted = reference_grants(requests, reference)
+    if reference.source in {p.source for p in compared.readable}:
+        return granted, None
+    return granted, breadth_findings((reference,), features, ids, documented=True)
+
+
 def _findings(
     results: tuple[Result, ...],
     ids: Ids,
     features: tuple[Feature, ...],
     compared: Comparison,
-    reference: Policy,
     probes: Sequence[Sentinel],
     asked: Sequence[Verdict],
 ) -> tuple[Finding, ...]:
-    """Missing and undetermined first, then breadth, then the reference's own findings."""
+    """Missing and undetermined first, then what the sentinels and the breadth found."""
     found = list(findings_for(results, ids))
     found.extend(_sentinel_findings(probes, asked))
     if compared.readable:
         found.extend(breadth_findings(compared.readable, features, ids))
-    if reference.source not in {p.source for p in compared.readable}:
-        found.extend(_gap_findings(results, ids, reference.source))
-        found.extend(breadth_findings((reference,), features, ids, documented=True))
     return tuple(found)
 
 
