@@ -127,7 +127,22 @@ def test_json_report_has_the_documented_shape() -> None:
     ]
     assert {"feature", "action", "resource", "missing_context", "origin", "phase"} <= set(create)
     finding = report["findings"][0]
-    assert set(finding) == {"id", "kind", "severity", "feature", "action", "resource", "message"}
+    assert set(finding) == {
+        "id",
+        "kind",
+        "severity",
+        "feature",
+        "action",
+        "resource",
+        "message",
+        "statement",
+    }
+    broad = next(f for f in report["findings"] if f["kind"] == "broader-than-needed")
+    assert broad["statement"] == {
+        "source": "documented-policy.json",
+        "statement_index": 0,
+        "sid": "DjangoApiGatewayPolicy01",
+    }
 
 
 def test_explicit_deny_names_the_statement(policy_file: WritePolicy) -> None:

@@ -213,7 +213,8 @@ def _gap_findings(results: Iterable[Result], ids: Ids, source: str) -> Iterator[
 def sentinel_request(sentinel: Sentinel, ids: Ids, principal: Principal) -> Request:
     """The request a sentinel stands for, with only the context every request carries."""
     service = sentinel.action.split(":", 1)[0]
-    return Request(sentinel.action, sentinel.resource, global_context(service, ids, principal))
+    context = global_context(service, ids, principal, sentinel.region)
+    return Request(sentinel.action, sentinel.resource, context)
 
 
 def _sentinel_findings(probes: Sequence[Sentinel], asked: Sequence[Verdict]) -> Iterator[Finding]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wsgw_doctor.catalog import Feature, Ids
-from wsgw_doctor.engine import Policy, PolicySet, Request, evaluate
+from wsgw_doctor.engine import Match, Policy, PolicySet, Request, evaluate
 from wsgw_doctor.results import Finding, Kind
 
 #: How the checked policies are compared; all of it is optional.
@@ -44,6 +44,7 @@ class Sentinel:
     action: str
     resource: str
     meaning: str
+    region: str | None = None
 
 
 def reference_grants(requests: Sequence[Request], reference: Policy) -> list[bool]:
@@ -75,6 +76,7 @@ def breadth_findings(
                 action=", ".join(item.surplus_actions[:20]) or None,
                 resource=", ".join(item.resources[:20]) or None,
                 message=_with_fix(item.message, item.scope, item.replacement),
+                statement=Match(item.source, item.statement_index, item.sid, "Allow", "identity"),
             )
         )
     return tuple(found)
@@ -90,12 +92,13 @@ def _with_fix(message: str, scope: Sequence[str], replacement: object) -> str:
 def sentinels(ids: Ids) -> tuple[Sentinel, ...]:
     """Requests a least-privilege principal is refused, whatever features it runs.
 
-    Each carries only the context every request carries, in the API's own region (or
-    us-east-1 for IAM), so that they join calls the requirements make anyway. Another
-    region would need a call of its own, so it is left out.
+    Each carries only the context every request carries, so that they join calls the
+    requirements make anyway: the other region is us-east-1, where the IAM and Route 53
+    requests are signed, unless the API itself is there.
     """
     api, _ = ids.value("api_id")
     stage, _ = ids.value("stage")
+    elsewhere = "us-east-1" if ids.region != "us-east-1" else "us-west-2"
     apigw = f"arn:{ids.partition}:apigateway:{ids.region}::"
     execute = f"arn:{ids.partition}:execute-api:{ids.region}:{ids.account}:"
     iam = f"arn:{ids.partition}:iam::{ids.account}:role/"
@@ -106,6 +109,14 @@ def sentinels(ids: Ids) -> tuple[Sentinel, ...]:
             "apigateway:GET",
             f"{apigw}/apis/wsgwsentnl",
             "reads an API the library does not use",
+        ),
+        Sentinel(
+            "other-region",
+            Kind.BROADER,
+            "apigateway:GET",
+            f"arn:{ids.partition}:apigateway:{elsewhere}::/apis/{api}",
+            f"reaches API Gateway in {elsewhere}",
+            region=elsewhere,
         ),
         Sentinel(
             "delete-any-api",

@@ -141,6 +141,7 @@ class Finding:
     action: str | None
     resource: str | None
     message: str
+    statement: Match | None = None
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,38 @@ def test_debug_output_never_shows_the_session_token(
     assert "Sending http request" in result.stderr
     assert credentials["SessionToken"] not in result.stderr
     assert credentials["AccessKeyId"] not in result.stderr
+
+
+def test_sentinels_find_broad_grants_when_only_the_simulator_answers(
+    admin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_fakes import answer_with, clients_for, reference_simulator
+
+    from wsgw_doctor.aws.live import live_check
+    from wsgw_doctor.catalog import select
+    from wsgw_doctor.engine import PolicySet, parse_policy_document
+    from wsgw_doctor.inputs import IdOptions
+
+    admin_like = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    policies = PolicySet(identity=(parse_policy_document(admin_like, "policy/Admin"),))
+    deployer(admin)
+    clients = clients_for(assume(admin, DEPLOYER))
+    answer_with(clients.iam, reference_simulator(policies))
+
+    report = live_check(select(["all"]), IdOptions(), principal_arn=DEPLOYER, clients=clients)
+
+    found = {f.id for f in report.findings if f.kind.value in ("dangerous", "broader-than-needed")}
+    assert found == {
+        "BROADER.simulation.other-api",
+        "BROADER.simulation.other-region",
+        "BROADER.simulation.other-api-connections",
+        "DANGEROUS.simulation.delete-any-api",
+        "DANGEROUS.simulation.import-api",
+        "DANGEROUS.simulation.invoke",
+        "DANGEROUS.simulation.create-role",
+        "DANGEROUS.simulation.pass-any-role",
+    }
+    assert all("Found by asking" in f.message for f in report.findings if f.id in found)

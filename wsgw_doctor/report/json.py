@@ -73,4 +73,13 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "action": finding.action,
         "resource": finding.resource,
         "message": finding.message,
+        "statement": _statement(finding),
     }
+
+
+def _statement(finding: Finding) -> dict[str, Any] | None:
+    """The statement a breadth finding is about: its file, index and Sid."""
+    match = finding.statement
+    if match is None:
+        return None
+    return {"source": match.source, "statement_index": match.index, "sid": match.sid}
