@@ -193,21 +193,13 @@ def _findings(
 
 def _gap_findings(results: Iterable[Result], ids: Ids, source: str) -> Iterator[Finding]:
     for result in results:
-        if result.documented:
-            continue
-        kind = Kind.DOCUMENTED_GAP
-        yield Finding(
-            id=finding_id(kind, result),
-            kind=kind,
-            severity=kind.severity,
-            feature=result.feature,
-            action=result.action,
-            resource=result.resource,
-            message=(
+        if not result.documented:
+            yield requirement_finding(
+                Kind.DOCUMENTED_GAP,
+                result,
                 f"{source} does not grant {result.action} on {result.resource}, which "
-                f"{result.operation} needs. Add: {fix_statement(result, ids)}"
-            ),
-        )
+                f"{result.operation} needs. Add: {fix_statement(result, ids)}",
+            )
 
 
 def sentinel_request(sentinel: Sentinel, ids: Ids, principal: Principal) -> Request:
@@ -263,20 +255,22 @@ def findings_for(results: Iterable[Result], ids: Ids) -> tuple[Finding, ...]:
     found = []
     for result in results:
         kind = _KIND_OF.get(result.status)
-        if kind is None:
-            continue
-        found.append(
-            Finding(
-                id=finding_id(kind, result),
-                kind=kind,
-                severity=kind.severity,
-                feature=result.feature,
-                action=result.action,
-                resource=result.resource,
-                message=_message(result, ids),
-            )
-        )
+        if kind is not None:
+            found.append(requirement_finding(kind, result, _message(result, ids)))
     return tuple(found)
+
+
+def requirement_finding(kind: Kind, result: Result, message: str) -> Finding:
+    """A finding about one requirement, with the id its kind, feature and operation give."""
+    return Finding(
+        id=finding_id(kind, result),
+        kind=kind,
+        severity=kind.severity,
+        feature=result.feature,
+        action=result.action,
+        resource=result.resource,
+        message=message,
+    )
 
 
 _KIND_OF: Mapping[Status, Kind] = {
