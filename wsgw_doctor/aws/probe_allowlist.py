@@ -86,7 +86,7 @@ PROBE_OPERATIONS: Mapping[tuple[str, str], AllowedCall] = {
         ("route53:ListResourceRecordSets", "arn:{partition}:route53:::hostedzone/{hosted_zone_id}"),
     ),
     ("route53", "GetChange"): AllowedCall(
-        "a GET of a change id made up by the doctor; changes are only ever read by it"
+        "a GET of a change id the doctor made up, which no change has"
     ),
     ("iam", "GetRole"): AllowedCall(
         "a read of API Gateway's service-linked role",
