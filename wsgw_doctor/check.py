@@ -158,6 +158,7 @@ def check(
         notes=notes,
         suppressed=tuple(f for f in found if f.id in compared.ignore),
         reference=reference.source,
+        ignored=compared.ignore,
     )
 
 

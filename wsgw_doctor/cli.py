@@ -167,7 +167,12 @@ def check(
         typer.Option(help="Live check: the AWS profile to use.", envvar=_env("PROFILE")),
     ] = None,
     no_probe: Annotated[
-        bool, typer.Option("--no-probe", help="Make no dry-run calls (offline checks make none).")
+        bool,
+        typer.Option(
+            "--no-probe",
+            help="Live check: send no dry-run calls (a check of policy files sends none).",
+            envvar=_env("NO_PROBE"),
+        ),
     ] = False,
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="-v for progress, -vv for debug.")
@@ -203,6 +208,7 @@ def check(
         profile=profile,
         documented_policy=documented_policy,
         ignore=tuple(ignore or ()),
+        probe=not no_probe,
     )
     report = _guarded(lambda: run_check(request))
     sys.stdout.write(formatter(output_format.value).format(report))

@@ -39,6 +39,7 @@ class CheckRequest:
     profile: str | None = None
     documented_policy: Path | None = None
     ignore: tuple[str, ...] = ()
+    probe: bool = True
 
 
 def run_check(request: CheckRequest) -> Report:
@@ -117,6 +118,7 @@ def _live(request: CheckRequest, chosen: tuple[Feature, ...], fail_on: Threshold
         request.profile,
         fail_on,
         comparison=Comparison(reference=_reference(request), ignore=frozenset(request.ignore)),
+        probe=request.probe,
     )
 
 

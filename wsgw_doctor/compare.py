@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from wsgw_doctor.catalog import Feature, Ids
 from wsgw_doctor.engine import Match, Policy, PolicySet, Request, evaluate
-from wsgw_doctor.results import Finding, Kind
+from wsgw_doctor.probing import Fact, ProbeStatus
+from wsgw_doctor.results import Finding, Kind, Result
 
 #: How the checked policies are compared; all of it is optional.
 
@@ -161,3 +162,44 @@ def sentinels(ids: Ids) -> tuple[Sentinel, ...]:
             "passes any role of the account to a service",
         ),
     )
+
+
+def probe_findings(results: Iterable[Result], facts: Iterable[Fact]) -> tuple[Finding, ...]:
+    """A finding per contradicted result, and one per prerequisite found unmet."""
+    found = []
+    for result in results:
+        probe = result.probe
+        if probe is None or probe.status is not ProbeStatus.CONTRADICTED:
+            continue
+        kind = Kind.CONTRADICTED
+        operation = result.operation.rsplit(".", 1)[-1]
+        found.append(
+            Finding(
+                id=f"{kind.prefix}.{result.feature}.{operation}",
+                kind=kind,
+                severity=kind.severity,
+                feature=result.feature,
+                action=result.action,
+                resource=result.resource,
+                message=(
+                    f"the {result.source} says {result.status.value} for {result.action} on "
+                    f"{result.resource}, but {probe.call or 'a probe'} says otherwise: "
+                    f"{probe.reason}"
+                ),
+            )
+        )
+    for fact in facts:
+        if fact.ok is False:
+            kind = Kind.FACT
+            found.append(
+                Finding(
+                    id=f"{kind.prefix}.{fact.name}",
+                    kind=kind,
+                    severity=kind.severity,
+                    feature=None,
+                    action=None,
+                    resource=None,
+                    message=f"{fact.name}: {fact.detail}",
+                )
+            )
+    return tuple(found)

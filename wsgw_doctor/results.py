@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from wsgw_doctor.engine import Match
+from wsgw_doctor.probing import Fact, ProbeOutcome
 
 
 class Status(str, Enum):
@@ -37,6 +38,7 @@ class Result:
     source: str
     error: str | None = None
     documented: bool | None = None
+    probe: ProbeOutcome | None = None
 
     @property
     def status(self) -> Status:
@@ -69,7 +71,9 @@ class Kind(str, Enum):
     BROADER = "broader-than-needed"
     DOCUMENTED_GAP = "documented-gap"
     DANGEROUS = "dangerous"
+    FACT = "unmet-prerequisite"
     UNDETERMINED = "undetermined"
+    CONTRADICTED = "contradicted"
     MISSING = "missing"
     ERROR = "error"
 
@@ -93,7 +97,9 @@ _KIND_SEVERITY = {
     Kind.BROADER: Severity.INFO,
     Kind.DOCUMENTED_GAP: Severity.INFO,
     Kind.DANGEROUS: Severity.WARNING,
+    Kind.FACT: Severity.WARNING,
     Kind.UNDETERMINED: Severity.WARNING,
+    Kind.CONTRADICTED: Severity.ERROR,
     Kind.MISSING: Severity.ERROR,
     Kind.ERROR: Severity.ERROR,
 }
@@ -159,6 +165,8 @@ class Report:
     notes: tuple[str, ...] = ()
     suppressed: tuple[Finding, ...] = ()
     reference: str | None = None
+    facts: tuple[Fact, ...] = ()
+    ignored: frozenset[str] = frozenset()
 
     @property
     def failing(self) -> tuple[Finding, ...]:

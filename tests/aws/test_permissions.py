@@ -66,6 +66,8 @@ def statically_called() -> set[tuple[str, str]]:
     operations = _operations()
     found: set[tuple[str, str]] = set()
     for path in Path(wsgw_doctor.aws.__file__).parent.glob("*.py"):
+        if path.name.startswith("probe"):
+            continue  # the probes have an allow-list of their own, tested beside them
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue

@@ -48,17 +48,12 @@ from wsgw_doctor.aws.probe_allowlist import (
 from wsgw_doctor.aws.probes import (
     PROBE_CHANGE_ID,
     PROBED,
-    Access,
     Answer,
-    Fact,
     ProbeOptions,
-    ProbeReport,
-    ProbeStatus,
     certificate_covers,
     classify,
     judge,
     management_endpoint,
-    not_probed,
     probe_config,
     run_probes,
     session_factory,
@@ -67,6 +62,7 @@ from wsgw_doctor.aws.probes import (
 from wsgw_doctor.aws.session import AwsOptions
 from wsgw_doctor.catalog import Ids, all_features, select
 from wsgw_doctor.engine import PolicySet, Request, evaluate, parse_policy_document
+from wsgw_doctor.probing import Access, Fact, ProbeReport, ProbeStatus, not_probed
 
 CATALOG = all_features()
 STAGE = "production"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from wsgw_doctor.catalog import Feature, Ids
 from wsgw_doctor.check import LocalDecider, Principal, check
-from wsgw_doctor.compare import Comparison
+from wsgw_doctor.compare import Comparison, probe_findings
 from wsgw_doctor.inputs import IdOptions, validate_ids
+from wsgw_doctor.probing import ProbeReport
 from wsgw_doctor.results import DEFAULT_FAIL_ON, Report, Threshold
 
 from .fallback import SOURCE_FETCHED, fetch_policies
@@ -38,6 +40,7 @@ def live_check(
     options: AwsOptions | None = None,
     clients: Clients | None = None,
     comparison: Comparison | None = None,
+    probe: bool = True,
 ) -> Report:
     """Check ``features`` for the caller, or for ``principal_arn``, with live credentials.
 
@@ -58,7 +61,18 @@ def live_check(
         arn = require_checkable(checked)
         ids = _ids(ids_options, checked, clients)
         compared = comparison or Comparison()
-        return _decide(chosen, ids, checked, arn, clients, options, fail_on, compared)
+        return _decide(
+            chosen,
+            ids,
+            checked,
+            arn,
+            clients,
+            options,
+            fail_on,
+            compared,
+            probe,
+            principal_arn is None,
+        )
 
 
 def _validate_early(ids_options: IdOptions, options: AwsOptions) -> None:
@@ -94,6 +108,37 @@ def _decide(
     options: AwsOptions,
     fail_on: Threshold,
     compared: Comparison,
+    probe: bool,
+    probe_as_caller: bool,
+) -> Report:
+    """Decide with the simulator, or else the fetched policies, while the probes are sent.
+
+    The probes need the decisions only to judge their answers, so their calls go out at
+    once, beside the simulation, and wait for the decisions at the end.
+    """
+    decided: Future[dict[tuple[str, str], str]] = Future()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        probing = _start_probes(
+            pool, features, ids, clients, options, decided, probe, probe_as_caller, arn
+        )
+        try:
+            report = _decided(features, ids, checked, arn, clients, options, fail_on, compared)
+        except BaseException as error:
+            decided.set_exception(error)
+            raise
+        decided.set_result({(r.feature, r.operation): r.status.value for r in report.results})
+        return with_probes(report, probing.result())
+
+
+def _decided(
+    features: tuple[Feature, ...],
+    ids: Ids,
+    checked: CheckedPrincipal,
+    arn: str,
+    clients: Clients,
+    options: AwsOptions,
+    fail_on: Threshold,
+    compared: Comparison,
 ) -> Report:
     principal = Principal(checked.kind, arn)
     simulator = SimulationDecider(
@@ -113,6 +158,65 @@ def _decide(
     notes = (*_fetched(arn, len(fetched.labels), reason), *checked.notes)
     reading = dataclasses.replace(compared, readable=fetched.policy_set.identity)
     return check(features, ids, decider, principal, fail_on, notes, reading)
+
+
+def _start_probes(
+    pool: ThreadPoolExecutor,
+    features: tuple[Feature, ...],
+    ids: Ids,
+    clients: Clients,
+    options: AwsOptions,
+    decided: Future[dict[tuple[str, str], str]],
+    probe: bool,
+    probe_as_caller: bool,
+    arn: str,
+) -> Future[ProbeReport]:
+    """Send the probes in the background, or say why none are sent."""
+    from wsgw_doctor.probing import not_probed
+
+    from .probes import ProbeOptions, run_probes, session_factory
+
+    reason = _no_probe_reason(probe, probe_as_caller, clients, arn)
+    if reason is not None:
+        done: Future[ProbeReport] = Future()
+        done.set_result(not_probed(features, ids, reason))
+        return done
+    assert clients.session is not None
+    factory = session_factory(clients.session, ProbeOptions.within(options))
+    return pool.submit(run_probes, factory, features, ids, decided.result)
+
+
+def _no_probe_reason(probe: bool, probe_as_caller: bool, clients: Clients, arn: str) -> str | None:
+    if not probe:
+        return "probes are off (--no-probe)"
+    if not probe_as_caller:
+        return f"probes run as the caller, whose credentials are not those of {arn}"
+    if clients.session is None:
+        return "no session to send probes with"
+    return None
+
+
+def with_probes(report: Report, probed: ProbeReport) -> Report:
+    """The report with each result's probe, the facts, and the findings they give."""
+    results = tuple(
+        dataclasses.replace(r, probe=probed.outcome(r.feature, r.operation)) for r in report.results
+    )
+    found = probe_findings(results, probed.facts)
+    kept = tuple(f for f in found if f.id not in report.ignored)
+    return dataclasses.replace(
+        report,
+        results=results,
+        facts=probed.facts,
+        findings=report.findings + kept,
+        suppressed=report.suppressed + tuple(f for f in found if f.id in report.ignored),
+        notes=(*report.notes, *probed.notes, _CLOUDTRAIL) if probed.probed else report.notes,
+    )
+
+
+_CLOUDTRAIL = (
+    "every probe shows in CloudTrail, denied ones too, as AccessDenied events that security "
+    "alerting may pick up; --no-probe sends none"
+)
 
 
 def _simulated(arn: str) -> str:

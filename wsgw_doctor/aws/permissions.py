@@ -51,8 +51,20 @@ def doctor_policy(account: str | None = None, partition: str = "aws") -> dict[st
 
 
 def doctor_policy_json(account: str | None = None, partition: str = "aws") -> str:
-    """``doctor_policy`` as the JSON to paste into IAM."""
-    return json.dumps(doctor_policy(account, partition), indent=2) + "\n"
+    """The JSON to paste into IAM: the live check's reads, and the probes' own reads.
+
+    The probes' other calls exercise the checked principal's permissions, which are what
+    they test; granting those to the doctor would make them pass whatever the principal has.
+    """
+    from .probe_allowlist import probe_permissions
+
+    policy = doctor_policy(account, partition)
+    extra = probe_permissions(partition=partition, account=account)
+    statements = policy["Statement"]
+    assert isinstance(statements, list)
+    present = {json.dumps(s, sort_keys=True) for s in statements}
+    statements.extend(s for s in extra if json.dumps(s, sort_keys=True) not in present)
+    return json.dumps(policy, indent=2) + "\n"
 
 
 def doctor_actions() -> frozenset[str]:

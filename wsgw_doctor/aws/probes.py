@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from enum import Enum
 from random import Random
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -31,6 +30,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from wsgw_doctor.catalog import Feature, Ids, RenderedRequirement, context_map, render
+from wsgw_doctor.probing import (
+    Access,
+    Fact,
+    ProbeOutcome,
+    ProbeReport,
+    ProbeStatus,
+)
 
 from .probe_allowlist import PROBE_OPERATIONS
 from .session import AwsOptions, client_config, error_code, error_message
@@ -43,67 +49,6 @@ logger = logging.getLogger(__name__)
 
 #: Makes a client: ``(service, region, endpoint_url)``; called before any thread starts.
 ClientFactory = Callable[[str, str, "str | None"], Any]
-
-
-class ProbeStatus(str, Enum):
-    """How a probe's answer compares with the decision the policies gave."""
-
-    CONFIRMED = "confirmed"
-    CONTRADICTED = "contradicted"
-    INCONCLUSIVE = "inconclusive"
-    NOT_PROBED = "not-probed"
-
-
-class Access(str, Enum):
-    """What one real call showed about the caller's permission."""
-
-    ALLOWED = "allowed"
-    DENIED = "denied"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class ProbeOutcome:
-    """What probing one requirement of one feature showed, and why.
-
-    ``call`` is the request as sent (``None`` when nothing was sent for it); ``observed`` is
-    what AWS said about the permission when that was clear.
-    """
-
-    feature: str
-    operation: str
-    status: ProbeStatus
-    reason: str
-    call: str | None = None
-    observed: Access | None = None
-
-
-@dataclass(frozen=True)
-class Fact:
-    """Something about the account, not about IAM, that a feature depends on.
-
-    ``ok`` is ``None`` when the doctor could not find out.
-    """
-
-    name: str
-    ok: bool | None
-    detail: str
-
-
-@dataclass(frozen=True)
-class ProbeReport:
-    """The outcome per requirement, in catalog order, and the facts, sorted by name."""
-
-    outcomes: tuple[ProbeOutcome, ...]
-    facts: tuple[Fact, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    def outcome(self, feature: str, operation: str) -> ProbeOutcome | None:
-        """The outcome for one requirement, as a report joins it to a result."""
-        for found in self.outcomes:
-            if (found.feature, found.operation) == (feature, operation):
-                return found
-        return None
 
 
 @dataclass(frozen=True)
@@ -788,7 +733,7 @@ def run_probes(
     clients: ClientFactory | boto3.Session,
     features: Iterable[Feature],
     ids: Ids,
-    decisions: Mapping[tuple[str, str], str],
+    decisions: Mapping[tuple[str, str], str] | Callable[[], Mapping[tuple[str, str], str]],
     *,
     options: ProbeOptions | None = None,
     rng: Random | None = None,
@@ -798,7 +743,9 @@ def run_probes(
     ``decisions`` maps ``(feature, operation)`` to what the policies decided: a result's
     status (``allowed``, ``missing``, ``denied``, ``undetermined``, ``error``) or an engine
     decision (``allowed``, ``implicitDeny``, ``explicitDeny``). ``clients`` is a boto3
-    session, or a factory of clients that already carry ``probe_config``.
+    session, or a factory of clients that already carry ``probe_config``. ``decisions``
+    may be a function, called once every call has been answered: so the probes can be sent
+    while the decisions are still being made.
     """
     options = options or ProbeOptions()
     factory = clients if callable(clients) else session_factory(clients, options)
@@ -814,19 +761,9 @@ def run_probes(
     calls, reasons = _second_round(second - set(skipped), run, found)
     found.update(_run_wave(calls, options))
 
-    outcomes = tuple(_outcome(i, decisions, found, {**skipped, **reasons}) for i in items)
+    decided = decisions() if callable(decisions) else decisions
+    outcomes = tuple(_outcome(i, decided, found, {**skipped, **reasons}) for i in items)
     return ProbeReport(outcomes, facts_from(found, ids), _notes(found))
-
-
-def not_probed(features: Iterable[Feature], ids: Ids, reason: str) -> ProbeReport:
-    """A report for a run that sends no probe at all, e.g. with ``--no-probe``."""
-    items = [render(f, r, ids) for f in features for r in f.requirements]
-    return ProbeReport(
-        tuple(
-            ProbeOutcome(i.feature.name, i.requirement.operation, ProbeStatus.NOT_PROBED, reason)
-            for i in items
-        )
-    )
 
 
 def _first_call(name: str, run: _Run) -> _Call:

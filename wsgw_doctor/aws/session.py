@@ -65,6 +65,7 @@ class Clients:
     iam: IAMClient
     profile: str | None = None
     region: str | None = None
+    session: boto3.Session | None = None
 
 
 def make_session(options: AwsOptions) -> boto3.Session:
@@ -102,7 +103,7 @@ def connect(options: AwsOptions) -> Clients:
         sts.meta.endpoint_url,
         iam.meta.endpoint_url,
     )
-    return Clients(sts, iam, options.profile, session.region_name)
+    return Clients(sts, iam, options.profile, session.region_name, session)
 
 
 @contextmanager

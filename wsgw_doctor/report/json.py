@@ -24,6 +24,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "findings": [_finding(f) for f in report.findings],
         "reference": report.reference,
         "notes": list(report.notes),
+        "facts": [{"name": f.name, "ok": f.ok, "detail": f.detail} for f in report.facts],
         "summary": {
             "counts": report.counts(),
             "fail_on": report.fail_on.name,
@@ -61,6 +62,25 @@ def _result(result: Result) -> dict[str, Any]:
         "source": result.source,
         "error": result.error,
         "documented": result.documented,
+        "probe": _probe(result),
+    }
+
+
+def _probe(result: Result) -> dict[str, Any]:
+    """What a dry-run call showed; an offline check sends none."""
+    probe = result.probe
+    if probe is None:
+        return {
+            "status": "not-probed",
+            "reason": "no dry-run calls in a check of policy files",
+            "call": None,
+            "observed": None,
+        }
+    return {
+        "status": probe.status.value,
+        "reason": probe.reason,
+        "call": probe.call,
+        "observed": probe.observed.value if probe.observed else None,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from wsgw_doctor.check import denial, statement_label
+from wsgw_doctor.probing import Fact
 from wsgw_doctor.results import Report, Result, Status
 
 _MARK = "*"
@@ -12,8 +13,17 @@ _MARK = "*"
 
 class TableFormatter:
     def format(self, report: Report) -> str:
-        rows = [_row(r) for r in report.results]
-        headers = ("FEATURE", "ACTION", "RESOURCE", "DECISION", "STATEMENT", "DOCUMENTED")
+        probed = any(r.probe is not None for r in report.results)
+        rows = [_row(r) + ((_probe(r),) if probed else ()) for r in report.results]
+        headers: tuple[str, ...] = (
+            "FEATURE",
+            "ACTION",
+            "RESOURCE",
+            "DECISION",
+            "STATEMENT",
+            "DOCUMENTED",
+        )
+        headers += ("PROBE",) if probed else ()
         parts = [tabulate(rows, headers=headers, tablefmt="simple")]
         guessed = sorted({name for r in report.results for name in r.representative})
         if guessed:
@@ -21,6 +31,9 @@ class TableFormatter:
                 f"{_MARK} evaluated for representative ids ({', '.join(guessed)}); "
                 "pass them as options to check your own."
             )
+        if report.facts:
+            parts.append("")
+            parts.extend(_fact(f) for f in report.facts)
         if report.findings:
             parts.append("")
             parts.extend(f"{f.id} [{f.severity.value}] {f.message}" for f in report.findings)
@@ -41,6 +54,15 @@ def _row(result: Result) -> tuple[str, str, str, str, str, str]:
         _deciding(result),
         documented,
     )
+
+
+def _probe(result: Result) -> str:
+    return result.probe.status.value if result.probe else "-"
+
+
+def _fact(fact: Fact) -> str:
+    mark = {True: "ok", False: "NOT MET", None: "unknown"}[fact.ok]
+    return f"fact {fact.name}: {mark} ({fact.detail})"
 
 
 def _decision(result: Result) -> str:
