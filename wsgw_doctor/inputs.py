@@ -14,7 +14,7 @@ from wsgw_doctor.errors import InputError
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
-_API_ID = re.compile(r"^[a-z0-9]{10}$")
+_API_ID = re.compile(r"^[a-z0-9]{6,16}$")
 _STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,31}$")
@@ -59,7 +59,12 @@ def validate_ids(options: IdOptions) -> Ids:
     ids = Ids(partition=partition_of(region), region=region, account=account)
 
     if options.api_id is not None:
-        _match(_API_ID, options.api_id, "--api-id", "an API id is 10 lowercase letters or digits")
+        _match(
+            _API_ID,
+            options.api_id,
+            "--api-id",
+            "an API id is lowercase letters and digits, 10 of them on AWS",
+        )
     if options.stage is not None:
         _match(_STAGE, options.stage, "--stage", "letters, digits, '-' and '_' only")
     domain = options.domain.lower().rstrip(".") if options.domain else None
