@@ -111,3 +111,16 @@ def test_another_principal_is_not_probed_with_the_callers_credentials(admin: Any
     assert result.probe is not None
     assert result.probe.status is ProbeStatus.NOT_PROBED
     assert "caller" in result.probe.reason
+
+
+def test_a_missing_api_is_said_instead_of_permissions_for_nothing(admin: Any) -> None:
+    deployer(admin)
+    ids = IdOptions(api_id="nosuchapi0", stage="production")
+
+    report = live_check(select(["sync"]), ids, clients=_clients(assume(admin, DEPLOYER)))
+
+    assert {f.name: f.ok for f in report.facts}["api.exists"] is False
+    assert "FACT.api.exists" in {f.id for f in report.findings}
+    assert report.notes[0].startswith("there is no API nosuchapi0 in eu-west-1")
+    probes = {r.probe.status for r in report.results if r.probe}
+    assert ProbeStatus.CONFIRMED not in probes

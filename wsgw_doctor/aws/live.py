@@ -203,14 +203,26 @@ def with_probes(report: Report, probed: ProbeReport) -> Report:
     )
     found = probe_findings(results, probed.facts)
     kept = tuple(f for f in found if f.id not in report.ignored)
+    notes = (*report.notes, *probed.notes, _CLOUDTRAIL) if probed.probed else report.notes
+    missing = [f for f in probed.facts if f.name in _MISSING_TARGETS and f.ok is False]
+    notes = (
+        tuple(
+            f"{f.detail}: the permissions above are for a resource that is not there"
+            for f in missing
+        )
+        + notes
+    )
     return dataclasses.replace(
         report,
         results=results,
         facts=probed.facts,
         findings=report.findings + kept,
         suppressed=report.suppressed + tuple(f for f in found if f.id in report.ignored),
-        notes=(*report.notes, *probed.notes, _CLOUDTRAIL) if probed.probed else report.notes,
+        notes=notes,
     )
+
+
+_MISSING_TARGETS = frozenset({"api.exists", "stage.exists"})
 
 
 _CLOUDTRAIL = (
