@@ -15,9 +15,6 @@ class Formatter(Protocol):
     def format(self, report: Report) -> str: ...
 
 
-FORMATS = ("table", "json")
-
-
 def formatter(name: str) -> Formatter:
     """The formatter for a ``--format`` value; the table one imports tabulate only when used."""
     if name == "json":
