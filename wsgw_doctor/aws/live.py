@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from wsgw_doctor.catalog import Feature, Ids
 from wsgw_doctor.check import LocalDecider, Principal, check
@@ -23,6 +24,9 @@ from .fallback import SOURCE_FETCHED, fetch_policies
 from .identity import CheckedPrincipal, parse_principal_arn, require_checkable, resolve_principal
 from .session import AwsOptions, Clients, aws_errors, connect
 from .simulate import SimulationDecider, SimulationUnavailable
+
+if TYPE_CHECKING:
+    from .probes import ClientFactory
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +59,10 @@ def live_check(
         parse_principal_arn(principal_arn)
     _validate_early(ids_options, options)
 
-    with aws_errors(options.profile):
+    with aws_errors(options.profile), ThreadPoolExecutor(max_workers=1) as warming:
         clients = clients or connect(options)
+        will_probe = probe and principal_arn is None and clients.session is not None
+        factory = _warm_probe_clients(warming, clients, ids_options, options, will_probe)
         checked = resolve_principal(clients, principal_arn)
         arn = require_checkable(checked)
         ids = _ids(ids_options, checked, clients)
@@ -72,7 +78,40 @@ def live_check(
             compared,
             probe,
             principal_arn is None,
+            factory,
         )
+
+
+def _warm_probe_clients(
+    pool: ThreadPoolExecutor,
+    clients: Clients,
+    ids_options: IdOptions,
+    options: AwsOptions,
+    will_probe: bool,
+) -> ClientFactory | None:
+    """Start making the probes' clients while the caller's identity is looked up.
+
+    Making a client loads its service model, which takes longer than a round trip; done
+    in one background thread, it overlaps the identity calls instead of following them.
+    Only that thread makes clients meanwhile, so the session is never used by two at once.
+    """
+    if not will_probe or clients.session is None:
+        return None
+    from .probes import PROBE_SERVICES, ProbeOptions, session_factory
+
+    make = session_factory(clients.session, ProbeOptions.within(options))
+    region = ids_options.region or clients.region or "us-east-1"
+    made = {s: pool.submit(make, s, region, None) for s in PROBE_SERVICES}
+
+    def factory(service: str, wanted: str, endpoint_url: str | None) -> Any:
+        ready = made.get(service)
+        if ready is not None and wanted == region and endpoint_url is None:
+            return ready.result()
+        for pending in made.values():  # never make a client while another is being made
+            pending.result()
+        return make(service, wanted, endpoint_url)
+
+    return factory
 
 
 def _validate_early(ids_options: IdOptions, options: AwsOptions) -> None:
@@ -110,6 +149,7 @@ def _decide(
     compared: Comparison,
     probe: bool,
     probe_as_caller: bool,
+    factory: ClientFactory | None = None,
 ) -> Report:
     """Decide with the simulator, or else the fetched policies, while the probes are sent.
 
@@ -119,7 +159,7 @@ def _decide(
     decided: Future[dict[tuple[str, str], str]] = Future()
     with ThreadPoolExecutor(max_workers=1) as pool:
         probing = _start_probes(
-            pool, features, ids, clients, options, decided, probe, probe_as_caller, arn
+            pool, features, ids, clients, options, decided, probe, probe_as_caller, arn, factory
         )
         try:
             report = _decided(features, ids, checked, arn, clients, options, fail_on, compared)
@@ -170,6 +210,7 @@ def _start_probes(
     probe: bool,
     probe_as_caller: bool,
     arn: str,
+    factory: ClientFactory | None,
 ) -> Future[ProbeReport]:
     """Send the probes in the background, or say why none are sent."""
     from wsgw_doctor.probing import not_probed
@@ -181,8 +222,9 @@ def _start_probes(
         done: Future[ProbeReport] = Future()
         done.set_result(not_probed(features, ids, reason))
         return done
-    assert clients.session is not None
-    factory = session_factory(clients.session, ProbeOptions.within(options))
+    if factory is None:
+        assert clients.session is not None
+        factory = session_factory(clients.session, ProbeOptions.within(options))
     return pool.submit(run_probes, factory, features, ids, decided.result)
 
 

@@ -613,6 +613,9 @@ _SECOND: Mapping[str, _Builder] = {
     "PostToConnection": _post_to_connection,
 }
 _SERVICE_OF = {operation: service for service, operation in PROBE_OPERATIONS}
+
+#: The services probes may call without an endpoint of their own, in a stable order.
+PROBE_SERVICES = tuple(sorted({s for s, _ in PROBE_OPERATIONS} - {"apigatewaymanagementapi"}))
 #: What each second-round call needs from the first.
 _NEEDS: Mapping[str, tuple[str, ...]] = {
     "GetDeployment": ("GetStage",),
