@@ -109,7 +109,8 @@ def resolve_principal(clients: Clients, principal_arn: str | None = None) -> Che
     instead of the caller; it is validated before any request is sent.
     """
     wanted = parse_principal_arn(principal_arn) if principal_arn else None
-    identity = clients.sts.get_caller_identity()
+    asked = clients.identity
+    identity = asked.result() if asked is not None else clients.sts.get_caller_identity()
     caller, account = identity["Arn"], identity["Account"]
     logger.info("the credentials belong to %s", caller)
 

@@ -60,7 +60,7 @@ def live_check(
     _validate_early(ids_options, options)
 
     with aws_errors(options.profile), ThreadPoolExecutor(max_workers=1) as warming:
-        clients = clients or connect(options)
+        clients = clients or connect(options, ask=warming)
         will_probe = probe and principal_arn is None and clients.session is not None
         factory = _warm_probe_clients(warming, clients, ids_options, options, will_probe)
         checked = resolve_principal(clients, principal_arn)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_sts import STSClient
+    from mypy_boto3_sts.type_defs import GetCallerIdentityResponseTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class Clients:
     profile: str | None = None
     region: str | None = None
     session: boto3.Session | None = None
+    identity: Future[GetCallerIdentityResponseTypeDef] | None = None
 
 
 def make_session(options: AwsOptions) -> boto3.Session:
@@ -89,12 +92,18 @@ def client_config(options: AwsOptions) -> Config:
     )
 
 
-def connect(options: AwsOptions) -> Clients:
-    """Make the STS and IAM clients; no request is sent yet."""
+def connect(options: AwsOptions, ask: Executor | None = None) -> Clients:
+    """Make the STS and IAM clients; with ``ask``, also start asking STS who is calling.
+
+    The identity call goes out in ``ask`` as soon as the STS client exists, and the IAM
+    client, whose service model is the slow one to load, is made while it is in flight.
+    Only this thread makes clients, so the session is never used by two at once.
+    """
     session = make_session(options)
     config = client_config(options)
     with aws_errors(options.profile):
         sts = session.client("sts", config=config)
+        identity = ask.submit(sts.get_caller_identity) if ask is not None else None
         iam = session.client("iam", config=config)
     logger.debug(
         "profile %s, region %s, STS at %s, IAM at %s",
@@ -103,7 +112,7 @@ def connect(options: AwsOptions) -> Clients:
         sts.meta.endpoint_url,
         iam.meta.endpoint_url,
     )
-    return Clients(sts, iam, options.profile, session.region_name, session)
+    return Clients(sts, iam, options.profile, session.region_name, session, identity)
 
 
 @contextmanager
